@@ -1,0 +1,1 @@
+// Placeholder until the netlink patch lands: nothing to do yet.
