@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the test suite need, when missing.
+# Reads nothing but the machine's own apt configuration (no mirror is named here).
+set -euo pipefail
+
+# build: strip (binutils), node-gyp (python3, make, g++)
+# packaging: debhelper, dpkg-dev, fakeroot, lintian; systemd-analyze (systemd)
+# kernel tests: iproute2
+# system test (VM): its own script installs qemu and debootstrap when it runs
+PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian systemd git)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing Debian packages: ${missing[*]} — run as root (or install them) first" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,89 @@
+// Commander wiring only: every command calls into the rooms below src/.
+// Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 bad config.
+
+import { Command, CommanderError, Option } from 'commander';
+import { buildInfo } from '../build-info.ts';
+import { isAgentError } from '../errors.ts';
+import { CommandExit, EXIT, type ExitCode } from './exit-codes.ts';
+import { versionCommand } from './version.ts';
+import { checkConfigCommand } from './check-config.ts';
+import { bootCommand, runCommand } from './run.ts';
+import { DEFAULT_CONFIG_PATH } from './context.ts';
+
+export interface GlobalOptions {
+  config: string;
+  logFormat?: 'auto' | 'text' | 'json';
+  logLevel?: string;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('kube-lb-agent')
+    .description('Announces Kubernetes LoadBalancer IPs as routes in a kernel table for BIRD/FRR')
+    .version(`${buildInfo.version}`, '-V, --version-number', 'print the version number only')
+    .addOption(new Option('--log-format <format>', 'log line format').choices(['auto', 'text', 'json']))
+    .addOption(
+      new Option('--log-level <level>', 'log level (overrides log.level)').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+        'silent',
+      ]),
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const withConfig = (cmd: Command) =>
+    cmd.option('-c, --config <path>', 'configuration file', DEFAULT_CONFIG_PATH);
+
+  program
+    .command('version')
+    .description('print version, Node.js version and git commit')
+    .option('-v, --verbose', 'also load the netlink addon and list the network links it sees')
+    .action(async (opts: { verbose?: boolean }) => versionCommand({ verbose: Boolean(opts.verbose) }));
+
+  withConfig(program.command('check-config'))
+    .description('validate the configuration file and print what it means')
+    .option('--print', 'print the effective configuration as JSON')
+    .action(async (opts: { config: string; print?: boolean }, cmd: Command) =>
+      checkConfigCommand({ path: opts.config, print: Boolean(opts.print), globals: cmd.optsWithGlobals() }),
+    );
+
+  withConfig(program.command('boot'))
+    .description('run the boot phase (fresh boot or restart?) and exit; the unit runs it before it counts as started')
+    .action(async (opts: { config: string }, cmd: Command) => bootCommand({ path: opts.config, globals: cmd.optsWithGlobals() }));
+
+  withConfig(program.command('run'))
+    .description('run the agent: the boot phase, then serve until SIGTERM')
+    .action(async (opts: { config: string }, cmd: Command) => runCommand({ path: opts.config, globals: cmd.optsWithGlobals() }));
+
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+/** Parses argv, runs the command and returns the process exit code. */
+export async function main(argv: string[]): Promise<ExitCode> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (e instanceof CommandExit) return e.exitCode;
+    if (isAgentError(e) && (e.code === 'CONFIG_INVALID' || e.code === 'CONFIG_SYNTAX' || e.code === 'CONFIG_READ')) {
+      process.stderr.write(`kube-lb-agent: ${e.message}\n`);
+      return EXIT.badConfig;
+    }
+    process.stderr.write(`kube-lb-agent: ${(e as Error).message ?? String(e)}\n`);
+    return EXIT.failure;
+  }
+}
