@@ -18,20 +18,26 @@ export function crossCheck(config: Config, ctx: ReadContext): void {
 
   const k = config.kubernetes;
   if (valid('kubernetes.lease_renew', 'kubernetes.lease_duration')) {
-    const where = at('kubernetes.lease_renew', 'kubernetes.lease_duration', 'kubernetes');
+    // Blame the key the file wrote: a shortened lease_duration can fall below the default renewal.
+    const renewWritten = ctx.positions.has('kubernetes.lease_renew') || !ctx.positions.has('kubernetes.lease_duration');
+    const path = renewWritten ? 'kubernetes.lease_renew' : 'kubernetes.lease_duration';
+    const where = at(path, 'kubernetes');
     const renew = formatDuration(k.leaseRenewMs);
     const lease = formatDuration(k.leaseDurationMs);
+    const third = formatDuration(Math.floor(k.leaseDurationMs / 3));
     if (k.leaseRenewMs >= k.leaseDurationMs) {
       f.error(
-        'kubernetes.lease_renew',
+        path,
         where,
-        `${renew} is not shorter than lease_duration ${lease} — renew well within the lease, such as every third of it ("${formatDuration(Math.floor(k.leaseDurationMs / 3))}"), or peers will take the agent for dead`,
+        renewWritten
+          ? `${renew} is not shorter than lease_duration ${lease} — renew well within the lease, such as every third of it ("${third}"), or peers will take the agent for dead`
+          : `${lease} is not longer than lease_renew ${renew} — make the lease at least three renewals long ("${formatDuration(k.leaseRenewMs * 3)}"), or lower lease_renew`,
       );
     } else if (k.leaseRenewMs * 2 > k.leaseDurationMs) {
       f.warn(
-        'kubernetes.lease_renew',
+        path,
         where,
-        `${renew} is more than half of lease_duration ${lease}: one late renewal lets the Lease expire and peers take over — renew at most every ${formatDuration(Math.floor(k.leaseDurationMs / 2))}`,
+        `lease_renew ${renew} is more than half of lease_duration ${lease}: one late renewal lets the Lease expire and peers take over — renew at most every ${formatDuration(Math.floor(k.leaseDurationMs / 2))}`,
       );
     }
   }

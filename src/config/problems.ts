@@ -69,7 +69,8 @@ export function levenshtein(a: string, b: string): number {
 /**
  * The known name closest to `name`, if it is close enough to be a typo:
  * case and `-`/`_` are ignored, then at most a third of the letters may differ
- * (at least 2, so short names still match one transposition).
+ * (at least 2, so short names still match one transposition), or one name
+ * starts with the other ("warning" → "warn").
  */
 export function closest(name: string, known: Iterable<string>): string | undefined {
   const fold = (s: string) => s.toLowerCase().replaceAll('-', '_');
@@ -77,7 +78,9 @@ export function closest(name: string, known: Iterable<string>): string | undefin
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = levenshtein(wanted, fold(candidate));
+    const known = fold(candidate);
+    const prefix = Math.min(known.length, wanted.length) >= 3 && (known.startsWith(wanted) || wanted.startsWith(known));
+    const d = prefix ? 1 : levenshtein(wanted, known);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

@@ -84,7 +84,7 @@ export function parseSelector(text: string): SelectorResult {
       return fail(`cannot read requirement ${JSON.stringify(part)}`);
     }
     const problem = labelKeyProblem(requirement.key) ?? values.map(labelValueProblem).find((p) => p !== undefined);
-    if (problem) return fail(problem);
+    if (problem) return { ok: false, message: problem };
     requirements.push(requirement);
   }
   return { ok: true, selector: { text, requirements } };
