@@ -348,3 +348,11 @@ test('resolveNodeName: node.name wins, else the host name as kubelet lower-cases
   assert.equal(resolveNodeName(defaultConfig, ' Worker-7 '), 'worker-7');
   assert.equal(resolveNodeName(parseConfig('[node]\nname = "w1"\n', 'x.toml'), 'Worker-7'), 'w1');
 });
+
+test('pools: an aggregation for a family the pool lacks only warns', () => {
+  const { warnings } = parseConfigWithWarnings(
+    '[routing]\nmethod = "addresses"\n[announce]\nelection = "per-service"\n[pools.a]\ncidrs = ["10.0.0.0/24"]\naggregation_v6 = 64\n',
+    'x.toml',
+  );
+  assert.deepEqual(warnings, ['x.toml:7:1: pools.a.aggregation_v6: /64 has no effect: the pool has no IPv6 CIDRs']);
+});

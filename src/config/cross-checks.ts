@@ -69,7 +69,7 @@ function checkPools(config: Config, ctx: ReadContext, at: (...paths: string[]) =
     return;
   }
   const method = config.routing.method;
-  const seen: { pool: Pool; cidr: Cidr; index: number }[] = [];
+  const seen: { pool: Pool; cidr: Cidr }[] = [];
   for (const pool of config.pools) {
     const base = `pools.${pool.name}`;
     if (!ctx.invalid.has(`${base}.cidrs`)) {
@@ -94,7 +94,7 @@ function checkPools(config: Config, ctx: ReadContext, at: (...paths: string[]) =
             );
           }
         }
-        seen.push({ pool, cidr, index });
+        seen.push({ pool, cidr });
       }
     }
     for (const family of [4, 6] as const) {
@@ -108,6 +108,8 @@ function checkPools(config: Config, ctx: ReadContext, at: (...paths: string[]) =
       const longest = cidrs.reduce<Cidr | undefined>((m, c) => (m && m.prefix >= c.prefix ? m : c), undefined);
       if (method === 'routes') {
         f.warn(path, where, `/${aggregation} has no effect with routing.method = "routes": routes are always /${host}`);
+      } else if (cidrs.length === 0 && !ctx.invalid.has(`${base}.cidrs`)) {
+        f.warn(path, where, `/${aggregation} has no effect: the pool has no IPv${family} CIDRs`);
       } else if (longest && aggregation < longest.prefix && !ctx.invalid.has(`${base}.cidrs`)) {
         // An address with a shorter prefix than its pool's makes the kernel
         // (and BIRD's `protocol direct`) announce addresses outside the pool.

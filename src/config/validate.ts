@@ -51,7 +51,9 @@ class Reader {
       const keyPath = `${path}.${k.key}`;
       const entry = table?.entries.get(k.key);
       if (entry) this.positions.set(keyPath, entry);
-      const fallback = entry ?? (table && table.line > 0 ? table : undefined);
+      // An absent key's default is only checked for required keys (a pool's
+      // cidrs); its problem is placed at the table's header.
+      const fallback = entry ?? table;
       let ok = true;
       const report = (message: string, at?: Position) => {
         ok = false;
