@@ -9,7 +9,10 @@ export type ErrorCode =
   | 'NETLINK'
   | 'ADDON_LOAD'
   | 'STATE'
-  | 'USAGE';
+  | 'USAGE'
+  | 'KUBECONFIG'
+  | 'API'
+  | 'OBJECTS_FILE';
 
 export class AgentError extends Error {
   readonly code: ErrorCode;
