@@ -33,7 +33,7 @@ function fail(message, output = '') {
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...opts });
-  if (r.error) fail(`cannot run ${cmd}: ${r.error.message}`);
+  if (r.error) fail(`cannot run ${cmd} (is it installed?): ${r.error.message}`);
   return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
@@ -63,8 +63,14 @@ if (patch('-R', '--dry-run').ok) {
   patchState = 'patch applied';
 }
 
-// binding.gyp runs `node -p ...`: put Node 24 first on PATH for it and for node-gyp.
-const env = { ...process.env, PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter) };
+// node-gyp lets npm_config_* variables override its command line, and npm
+// exports the user's npmrc that way (a machine-wide `nodedir=/usr` would build
+// against the system Node's headers): drop them. binding.gyp runs `node -p ...`:
+// put Node 24 first on PATH.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_(package_)?config_/i.test(k)),
+);
+env.PATH = [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
 const started = Date.now();
 const build = run(node24, [nodeGyp, 'rebuild', `--nodedir=${nodeDir}`], { cwd: pkgDir, env });
 if (!build.ok) fail('node-gyp rebuild of the netlink addon failed (needs python3, make and a C++ compiler)', build.output);
