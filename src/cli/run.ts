@@ -21,8 +21,11 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const ctx = loadContext(opts.path, opts.globals);
   for (const w of ctx.warnings) ctx.log.warn({ op: 'config' }, w);
   const boot = runBootPhase({ stateDirectory: ctx.config.state.directory, log: ctx.log });
+  // Handlers first: a SIGTERM that arrives right after "running" is announced
+  // must reach them, not the default action.
+  const stopped = untilSignal(['SIGTERM', 'SIGINT']);
   ctx.log.info({ op: 'run', boot: boot.kind, config: ctx.configPath }, 'agent running');
-  const signal = await untilSignal(['SIGTERM', 'SIGINT']);
+  const signal = await stopped;
   ctx.log.info({ op: 'stop', signal }, 'stopping');
 }
 
