@@ -3,7 +3,7 @@
 // dual-stack Service whose IPv6 pods are all down must not draw IPv6
 // traffic. FQDN slices are ignored, as kube-proxy ignores them.
 
-import type { EndpointSliceView, EndpointView, ServiceKey, Snapshot } from '../cluster/snapshot.ts';
+import type { EndpointSliceView, EndpointView } from '../cluster/snapshot.ts';
 import type { IpFamily } from '../config/index.ts';
 
 /**
@@ -26,28 +26,10 @@ export interface Reach {
 
 const NOWHERE: Reach = { anywhere: false, nodes: new Set() };
 
-/** Computes each Service's reach once per family for one plan. */
-export class Endpoints {
-  readonly #snapshot: Snapshot;
-  readonly #cache = new Map<string, Reach>();
-
-  constructor(snapshot: Snapshot) {
-    this.#snapshot = snapshot;
-  }
-
-  reach(service: ServiceKey, family: IpFamily): Reach {
-    const key = `${family}${service}`;
-    let r = this.#cache.get(key);
-    if (r === undefined) {
-      r = compute(this.#snapshot.endpointSlices.get(service), family === 4 ? 'IPv4' : 'IPv6');
-      this.#cache.set(key, r);
-    }
-    return r;
-  }
-}
-
-function compute(slices: readonly EndpointSliceView[] | undefined, addressType: 'IPv4' | 'IPv6'): Reach {
+/** Where the Service whose slices these are can serve IPs of `family`. */
+export function reachOf(slices: readonly EndpointSliceView[] | undefined, family: IpFamily): Reach {
   if (!slices) return NOWHERE;
+  const addressType = family === 4 ? 'IPv4' : 'IPv6';
   let anywhere = false;
   let nodes: Set<string> | undefined;
   for (const slice of slices) {

@@ -5,6 +5,7 @@
 // contract with the caller, reasons.ts the meaning of every reason.
 
 export { plan } from './plan.ts';
+export { PlanMemo } from './ips.ts';
 export { REASONS, reasonTable, type Reason } from './reasons.ts';
 export type { Announcement, Decision, IpSource, Plan, PlanInput, PlanWarning, WarningCode } from './types.ts';
 export { ADVERTISE_ANNOTATIONS, LOCAL_ANNOTATION, SKIP_LB_IPS_ANNOTATION } from './annotations.ts';

@@ -3,7 +3,7 @@
 // loadBalancerClass, ipMode, a valid address, inside a pool. What a Service
 // got wrong affects only that Service: its bad IP becomes its own decision.
 
-import type { ServiceView } from '../cluster/snapshot.ts';
+import type { LoadBalancerIngress, ServiceView } from '../cluster/snapshot.ts';
 import { cidrContains, formatIp, parseIp, type AnnounceConfig, type IpAddress, type Pool } from '../config/index.ts';
 import { advertiseAnnotation, unreadableLocal } from './annotations.ts';
 import type { Reason } from './reasons.ts';
@@ -28,29 +28,68 @@ export interface Candidate {
   readonly refusal: Reason | undefined;
 }
 
-/** Parses and places IPs, remembering each text for one plan (shared IPs and repeats are common). */
-export class IpReader {
-  readonly #pools: readonly Pool[];
-  readonly #seen = new Map<string, ValidIp | null>();
+/**
+ * What a plan learns from an IP's text — address, canonical form, pool —
+ * kept from one plan to the next by a caller that plans again and again:
+ * parsing is a third of a plan's time, and most IPs do not change between two
+ * plans. Only speed depends on it; plans are identical with or without it.
+ * It holds the IPs of the last two plans, and forgets all when the pools change.
+ */
+export class PlanMemo {
+  #pools: readonly Pool[] | undefined;
+  #previous = new Map<string, ValidIp | null>();
+  #current = new Map<string, ValidIp | null>();
 
-  constructor(pools: readonly Pool[]) {
+  /** Starts a plan over `pools`: what the plan before last saw and this one does not, is dropped. */
+  begin(pools: readonly Pool[]): void {
+    // Config is frozen and replaced whole: the same array means the same pools.
+    this.#previous = pools === this.#pools ? this.#current : new Map();
+    this.#current = new Map();
     this.#pools = pools;
   }
 
+  get(raw: string): ValidIp | null | undefined {
+    let v = this.#current.get(raw);
+    if (v === undefined) {
+      v = this.#previous.get(raw);
+      if (v !== undefined) this.#current.set(raw, v);
+    }
+    return v;
+  }
+
+  set(raw: string, v: ValidIp | null): void {
+    this.#current.set(raw, v);
+  }
+}
+
+/** Parses and places IPs for one plan, through a memo (the caller's, or one for this plan alone). */
+export class IpReader {
+  readonly #pools: readonly Pool[];
+  readonly #memo: PlanMemo;
+
+  constructor(pools: readonly Pool[], memo: PlanMemo = new PlanMemo()) {
+    this.#pools = pools;
+    this.#memo = memo;
+    memo.begin(pools);
+  }
+
   read(raw: string): ValidIp | undefined {
-    let v = this.#seen.get(raw);
+    let v = this.#memo.get(raw);
     if (v === undefined) {
       const address = parseIp(raw);
       // parseIp refuses leading zeros in IPv4, so a valid IPv4 text is already canonical.
       v = address ? { address, text: address.family === 4 ? raw : formatIp(address), pool: this.#poolOf(address) } : null;
-      this.#seen.set(raw, v);
+      this.#memo.set(raw, v);
     }
     return v ?? undefined;
   }
 
   #poolOf(address: IpAddress): Pool | undefined {
     // Config refuses pools that overlap, so at most one holds the address.
-    return this.#pools.find((p) => p.cidrs.some((c) => cidrContains(c, address)));
+    for (const pool of this.#pools) {
+      for (const cidr of pool.cidrs) if (cidrContains(cidr, address)) return pool;
+    }
+    return undefined;
   }
 }
 
@@ -60,24 +99,20 @@ const CONFIG_KEY: Readonly<Record<IpSource, keyof AnnounceConfig & ('loadbalance
   cluster: 'clusterIp',
 };
 
-interface Raw {
-  readonly source: IpSource;
-  readonly raw: string;
-  readonly proxy: boolean;
-}
-
-function rawIps(service: ServiceView, source: IpSource): Raw[] {
+/** The IPs of `source` as written, each with whether its ingress says ipMode: Proxy. */
+function rawIps(service: ServiceView, source: IpSource): readonly (string | LoadBalancerIngress)[] {
   switch (source) {
     case 'loadbalancer':
-      // Status is kept only for type LoadBalancer; an ingress with a hostname and no IP has nothing to route.
-      if (service.type !== 'LoadBalancer') return [];
-      return service.ingress.filter((i) => i.ip !== '').map((i) => ({ source, raw: i.ip, proxy: i.ipMode === 'Proxy' }));
+      // Status is kept only for type LoadBalancer.
+      return service.type === 'LoadBalancer' ? service.ingress : NONE;
     case 'external':
-      return service.externalIPs.map((raw) => ({ source, raw, proxy: false }));
+      return service.externalIPs;
     case 'cluster':
-      return service.clusterIPs.map((raw) => ({ source, raw, proxy: false }));
+      return service.clusterIPs;
   }
 }
+
+const NONE: readonly string[] = [];
 
 /**
  * loadBalancerClass says which implementation owns the Service's load
@@ -112,19 +147,22 @@ export function candidatesOf(service: ServiceView, announce: AnnounceConfig, rea
     else if (!configOn && !announce.allowOptIn) serviceRefusal = 'opt-in-not-allowed';
     const done = new Set<string>();
     for (const r of raws) {
-      const ip = reader.read(r.raw);
-      const text = ip ? ip.text : r.raw;
+      const raw = typeof r === 'string' ? r : r.ip;
+      // An ingress with a hostname and no IP has nothing to route.
+      if (raw === '') continue;
+      const ip = reader.read(raw);
+      const text = ip ? ip.text : raw;
       if (done.has(text)) continue;
       done.add(text);
       let refusal = serviceRefusal;
       if (refusal === undefined) {
-        if (r.proxy) refusal = 'proxy-ip-mode';
+        if (typeof r !== 'string' && r.ipMode === 'Proxy') refusal = 'proxy-ip-mode';
         else if (!ip) {
           refusal = 'invalid-ip';
           warnings.push({
             code: 'invalid-ip',
             service: key,
-            message: `${key}: ${JSON.stringify(r.raw)} (${source} IP) is not an IPv4 or IPv6 address — not announced; only this Service is affected`,
+            message: `${key}: ${JSON.stringify(raw)} (${source} IP) is not an IPv4 or IPv6 address — not announced; only this Service is affected`,
           });
         } else if (!ip.pool) {
           refusal = 'ip-not-in-pool';

@@ -14,12 +14,12 @@
 // Service-level (ips.ts) → this node (eligibility.ts) → endpoints
 // (endpoints.ts) → shared IPs (shared.ts) → election (election.ts).
 
-import type { ServiceView } from '../cluster/snapshot.ts';
+import type { ServiceKey } from '../cluster/snapshot.ts';
 import { isLocal } from './annotations.ts';
 import { electionCandidates, nodeRefusal } from './eligibility.ts';
 import { leaderOf, perServiceWinner, winsPerService } from './election.ts';
-import { Endpoints } from './endpoints.ts';
-import { candidatesOf, IpReader, type Candidate } from './ips.ts';
+import { reachOf, type Reach } from './endpoints.ts';
+import { candidatesOf, IpReader, type ValidIp } from './ips.ts';
 import type { Reason } from './reasons.ts';
 import { servableOn, servingRefusal, vetoes, type Claim } from './shared.ts';
 import type { Announcement, Decision, IpSource, Plan, PlanInput, PlanWarning } from './types.ts';
@@ -37,8 +37,7 @@ export function plan(input: PlanInput): Plan {
   const { config, snapshot, nodeName } = input;
   const warnings: PlanWarning[] = [];
   const rows: Row[] = [];
-  const reader = new IpReader(config.pools);
-  const endpoints = new Endpoints(snapshot);
+  const reader = new IpReader(config.pools, input.memo);
   const groups = new Map<string, Claim[]>();
 
   const self = snapshot.nodes.get(nodeName);
@@ -50,24 +49,31 @@ export function plan(input: PlanInput): Plan {
     });
   }
 
-  const add = (service: ServiceView, c: Candidate, reason: Reason, extra?: Partial<Decision>): void => {
-    const decision: Decision = { service: service.key, ip: c.text, source: c.source, announce: reason === 'announced', reason, ...extra };
-    rows.push({ decision, family: c.ip ? c.ip.address.family : 7, value: c.ip ? c.ip.address.value : 0n });
+  const add = (service: ServiceKey, source: IpSource, text: string, ip: ValidIp | undefined, reason: Reason, extra?: Partial<Decision>): void => {
+    const base: Decision = { service, ip: text, source, announce: reason === 'announced', reason };
+    const decision = extra ? { ...base, ...extra } : base;
+    rows.push({ decision, family: ip ? ip.address.family : 7, value: ip ? ip.address.value : 0n });
   };
 
   for (const service of snapshot.services.values()) {
+    // A Service's reach is computed once per family, when a claim needs it.
+    let reach4: Reach | undefined;
+    let reach6: Reach | undefined;
     for (const c of candidatesOf(service, config.announce, reader, warnings)) {
       const refusal = nodeReason === 'waiting-for-sync' ? nodeReason : (c.refusal ?? nodeReason);
       if (refusal !== undefined) {
-        add(service, c, refusal);
+        add(service.key, c.source, c.text, c.ip, refusal);
         continue;
       }
       const ip = c.ip!;
       const local = isLocal(service, c.source);
-      const reach = endpoints.reach(service.key, ip.address.family);
+      const reach =
+        ip.address.family === 4
+          ? (reach4 ??= reachOf(snapshot.endpointSlices.get(service.key), 4))
+          : (reach6 ??= reachOf(snapshot.endpointSlices.get(service.key), 6));
       const own = servingRefusal(reach, local, nodeName, config.announce.requireEndpoints);
-      const claims = groups.get(ip.text);
       const claim: Claim = { service, source: c.source, ip, local, reach, own };
+      const claims = groups.get(ip.text);
       if (claims) claims.push(claim);
       else groups.set(ip.text, [claim]);
     }
@@ -77,23 +83,22 @@ export function plan(input: PlanInput): Plan {
   const election = new Election(input);
   for (const [text, claims] of groups) {
     const ip = claims[0]!.ip;
-    const asCandidate = (c: Claim): Candidate => ({ source: c.source, text, ip, refusal: undefined });
-    const wanting = claims.filter((c) => c.own === undefined);
-    for (const c of claims) if (c.own !== undefined) add(c.service, asCandidate(c), c.own);
+    const wanting: Claim[] = [];
+    for (const c of claims) {
+      if (c.own === undefined) wanting.push(c);
+      else add(c.service.key, c.source, text, ip, c.own);
+    }
     if (wanting.length === 0) continue;
-    const vetoing = vetoes(claims);
-    if (vetoing.length > 0) {
-      for (const c of wanting) add(c.service, asCandidate(c), 'shared-ip-conflict', { conflictsWith: vetoing });
-      continue;
+    const vetoing = claims.length > 1 ? vetoes(claims) : [];
+    const outcome = vetoing.length > 0 ? undefined : election.run(text, claims);
+    for (const c of wanting) {
+      if (!outcome) add(c.service.key, c.source, text, ip, 'shared-ip-conflict', { conflictsWith: vetoing });
+      else if (!outcome.elected) add(c.service.key, c.source, text, ip, 'not-elected', outcome.winner === undefined ? undefined : { winner: outcome.winner });
+      else add(c.service.key, c.source, text, ip, 'announced');
     }
-    const outcome = election.run(text, claims);
-    if (!outcome.elected) {
-      for (const c of wanting) add(c.service, asCandidate(c), 'not-elected', outcome.winner === undefined ? {} : { winner: outcome.winner });
-      continue;
-    }
-    for (const c of wanting) add(c.service, asCandidate(c), 'announced');
+    if (!outcome?.elected) continue;
     const family = ip.address.family;
-    const services = [...new Set(wanting.map((c) => c.service.key))].sort();
+    const services = wanting.length === 1 ? [wanting[0]!.service.key] : [...new Set(wanting.map((c) => c.service.key))].sort();
     const announcement: Announcement = { ip: text, prefix: family === 4 ? 32 : 128, family, pool: ip.pool!.name, services };
     announced.push({ announcement, family, value: ip.address.value });
   }

@@ -4,6 +4,7 @@
 
 import type { ServiceKey, Snapshot } from '../cluster/snapshot.ts';
 import type { Config, IpFamily } from '../config/index.ts';
+import type { PlanMemo } from './ips.ts';
 import type { Reason } from './reasons.ts';
 
 export interface PlanInput {
@@ -23,6 +24,12 @@ export interface PlanInput {
    * itself stops at the first node that beats this one: for `explain`.
    */
   readonly nameWinners?: boolean;
+  /**
+   * Kept by a caller that plans again and again (the agent's loop), so IPs
+   * unchanged since the last plan are not parsed again. Speed only: the plan
+   * is the same without it.
+   */
+  readonly memo?: PlanMemo;
 }
 
 /** Where a Service IP comes from. */
