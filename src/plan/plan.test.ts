@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EndpointSliceView, NodeView, ServiceView, Snapshot } from '../cluster/snapshot.ts';
-import { plan, REASONS, reasonTable, type Reason } from './index.ts';
+import { plan, PlanMemo, REASONS, reasonTable, type Reason } from './index.ts';
 import { decisionLines, planCases, runCase, type PlanCase } from './testing/cases.ts';
 import { config, ep, node, NODES, on, slice, snapshot, svc } from './testing/fixtures.ts';
 
@@ -225,5 +225,30 @@ describe('reasons', () => {
     const seen = new Set<Reason>(scenarios.flatMap((s) => runCase(s).decisions.map((d) => d.reason)));
     assert.deepEqual([...seen].sort(), Object.keys(REASONS).sort());
     assert.deepEqual(decisionLines(runCase(scenarios[12]!)), [`${WEB} 192.0.2.1 loadbalancer not-elected winner=node-c`]);
+  });
+});
+
+describe('PlanMemo', () => {
+  const steps: Snapshot[] = [
+    snapshot({ services: [svc(WEB, { lb: ['192.0.2.10', '2001:db8:1::10'] }), svc('a/bad', { lb: ['nope'] })], slices: [slice(WEB, on('node-b')), slice(WEB, on('node-b'), 'IPv6')] }),
+    snapshot({ services: [svc(WEB, { lb: ['192.0.2.11', '2001:DB8:1::10'] }), svc('a/bad', { lb: ['nope'] })], slices: [slice(WEB, on('node-b')), slice(WEB, on('node-b'), 'IPv6')] }),
+    snapshot({ services: [svc(WEB, { lb: ['192.0.2.10'] })], slices: [slice(WEB, on('node-b'))] }),
+  ];
+
+  test('plans are the same with a memo kept across plans as without', () => {
+    const cfg = config();
+    const memo = new PlanMemo();
+    for (const s of [...steps, ...steps]) {
+      assert.deepEqual(plan({ config: cfg, snapshot: s, nodeName: 'node-a', memo }), plan({ config: cfg, snapshot: s, nodeName: 'node-a' }));
+    }
+  });
+
+  test('a new config with other pools is not answered from the memo', () => {
+    const memo = new PlanMemo();
+    const before = plan({ config: config(), snapshot: steps[2]!, nodeName: 'node-a', memo });
+    assert.deepEqual(decisionLines(before), [`${WEB} 192.0.2.10 loadbalancer announced`]);
+    const other = config('', '[pools.other]\ncidrs = ["203.0.113.0/24"]');
+    const after = plan({ config: other, snapshot: steps[2]!, nodeName: 'node-a', memo });
+    assert.deepEqual(decisionLines(after), [`${WEB} 192.0.2.10 loadbalancer ip-not-in-pool`]);
   });
 });
