@@ -23,6 +23,12 @@ export interface ServiceView {
   /** spec.loadBalancerClass; null when unset. */
   readonly loadBalancerClass: string | null;
   readonly externalTrafficPolicy: 'Cluster' | 'Local';
+  /**
+   * spec.internalTrafficPolicy: governs cluster IPs, as externalTrafficPolicy
+   * governs LoadBalancer and external IPs (Local: announcing a cluster IP from
+   * a node without a local endpoint draws traffic kube-proxy drops). Absent = Cluster.
+   */
+  readonly internalTrafficPolicy?: 'Cluster' | 'Local';
   readonly ingress: readonly LoadBalancerIngress[];
   readonly externalIPs: readonly string[];
   /** spec.clusterIPs (spec.clusterIP when clusterIPs is absent); "None" dropped. */
