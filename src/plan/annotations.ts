@@ -60,13 +60,14 @@ export function advertiseAnnotation(service: ServiceView, source: IpSource): Adv
 /**
  * Whether only this node's endpoints count for IPs of `source`. Kubernetes
  * applies externalTrafficPolicy to external traffic — LoadBalancer IPs and
- * external IPs — while cluster IPs follow internalTrafficPolicy; kube-router's
- * annotation makes every kind local, as kube-router does.
+ * external IPs — and internalTrafficPolicy to cluster IPs; kube-proxy drops
+ * what arrives for a Local one on a node without a local endpoint.
+ * kube-router's annotation makes every kind local, as kube-router does.
  */
 export function isLocal(service: ServiceView, source: IpSource): boolean {
   const text = service.annotations[LOCAL_ANNOTATION];
   if (text !== undefined && parseBool(text) === true) return true;
-  return source !== 'cluster' && service.externalTrafficPolicy === 'Local';
+  return source === 'cluster' ? service.internalTrafficPolicy === 'Local' : service.externalTrafficPolicy === 'Local';
 }
 
 /** Unreadable kube-router.io/service.local values, for a warning; they count as not local. */

@@ -89,7 +89,7 @@ describe('externalTrafficPolicy: Local', () => {
       decisions: [`${WEB} 192.0.2.10 loadbalancer no-local-endpoint`, `${WEB} 198.51.100.1 cluster no-local-endpoint`],
     },
     {
-      name: 'externalTrafficPolicy: Local does not bind cluster IPs (internal traffic policy governs them)',
+      name: 'externalTrafficPolicy: Local does not bind cluster IPs (internalTrafficPolicy governs them)',
       config: '[announce]\ncluster_ip = true\nexternal_ip = true',
       services: [svc(WEB, { lb: ['192.0.2.10'], external: ['192.0.2.20'], cluster: ['198.51.100.1'], policy: 'Local' })],
       slices: [slice(WEB, on('node-b'))],
@@ -98,6 +98,13 @@ describe('externalTrafficPolicy: Local', () => {
         `${WEB} 192.0.2.20 external no-local-endpoint`,
         `${WEB} 198.51.100.1 cluster announced`,
       ],
+    },
+    {
+      name: 'internalTrafficPolicy: Local binds cluster IPs, and only them',
+      config: '[announce]\ncluster_ip = true',
+      services: [svc(WEB, { lb: ['192.0.2.10'], cluster: ['198.51.100.1', '2001:db8:2::1'], internal: 'Local' })],
+      slices: [slice(WEB, on('node-b')), slice(WEB, on('node-a'), 'IPv6')],
+      decisions: [`${WEB} 192.0.2.10 loadbalancer announced`, `${WEB} 198.51.100.1 cluster no-local-endpoint`, `${WEB} 2001:db8:2::1 cluster announced`],
     },
     {
       name: 'an unreadable kube-router.io/service.local is ignored, with a warning',

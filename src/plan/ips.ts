@@ -99,7 +99,7 @@ const CONFIG_KEY: Readonly<Record<IpSource, keyof AnnounceConfig & ('loadbalance
   cluster: 'clusterIp',
 };
 
-/** The IPs of `source` as written, each with whether its ingress says ipMode: Proxy. */
+/** The IPs of `source` as written (ingress entries keep their ipMode). */
 function rawIps(service: ServiceView, source: IpSource): readonly (string | LoadBalancerIngress)[] {
   switch (source) {
     case 'loadbalancer':

@@ -34,6 +34,8 @@ export interface ServiceSpec {
   cluster?: readonly string[];
   class?: string | null;
   policy?: 'Cluster' | 'Local';
+  /** internalTrafficPolicy; left unset when absent. */
+  internal?: 'Cluster' | 'Local';
   annotations?: Record<string, string>;
 }
 
@@ -51,6 +53,7 @@ export function svc(key: string, spec: ServiceSpec = {}): ServiceView {
     externalIPs: spec.external ?? [],
     clusterIPs: spec.cluster ?? [],
     annotations: spec.annotations ?? {},
+    ...(spec.internal ? { internalTrafficPolicy: spec.internal } : {}),
   };
 }
 
