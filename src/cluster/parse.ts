@@ -33,6 +33,12 @@ export function isProblem<V>(p: Parsed<V>): p is ParseProblem {
   return p !== null && typeof p === 'object' && 'problem' in p && Object.keys(p).length === 1;
 }
 
+// One shared instance of each empty value: most Services have no external
+// IPs and none of our annotations; 10,000 copies of [] and {} add up.
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_RECORD: Readonly<Record<string, string>> = Object.freeze({});
+const frozenList = <T>(a: T[]): readonly T[] => (a.length === 0 ? EMPTY_LIST : Object.freeze(a));
+
 const SERVICE_TYPES: ReadonlySet<string> = new Set(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']);
 const ADDRESS_TYPES: ReadonlySet<string> = new Set(['IPv4', 'IPv6', 'FQDN']);
 const ANNOTATION_PREFIXES = ['kube-lb-agent.io/', 'kube-router.io/'];
@@ -71,10 +77,10 @@ export function parseService(obj: unknown): Parsed<ServiceView> {
     type: type as ServiceType,
     loadBalancerClass: lbClass,
     externalTrafficPolicy,
-    ingress: Object.freeze(ingress),
-    externalIPs: Object.freeze(strings(spec.externalIPs)),
-    clusterIPs: Object.freeze(clusterIPs.filter((ip) => ip !== 'None' && ip !== '')),
-    annotations: Object.freeze(ourAnnotations(record(record(o.metadata).annotations))),
+    ingress: frozenList(ingress),
+    externalIPs: frozenList(strings(spec.externalIPs)),
+    clusterIPs: frozenList(clusterIPs.filter((ip) => ip !== 'None' && ip !== '')),
+    annotations: ourAnnotations(record(record(o.metadata).annotations)),
   });
 }
 
@@ -116,7 +122,7 @@ export function parseEndpointSlice(obj: unknown): Parsed<EndpointSliceView> {
     name: meta.name,
     service: intern(`${meta.namespace}/${owner}`),
     addressType: addressType as EndpointSliceView['addressType'],
-    endpoints: Object.freeze(endpoints),
+    endpoints: frozenList(endpoints),
   });
 }
 
@@ -175,12 +181,12 @@ function metadataOf(obj: unknown): Meta | string {
   return { name: meta.name, namespace: ns === '' ? '' : intern(ns) };
 }
 
-function ourAnnotations(all: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
+function ourAnnotations(all: Record<string, unknown>): Readonly<Record<string, string>> {
+  let out: Record<string, string> | null = null;
   for (const [k, v] of Object.entries(all)) {
-    if (typeof v === 'string' && ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) out[k] = v;
+    if (typeof v === 'string' && ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) (out ??= {})[k] = v;
   }
-  return out;
+  return out ? Object.freeze(out) : EMPTY_RECORD;
 }
 
 function conditionStatus(v: unknown): ConditionStatus {
