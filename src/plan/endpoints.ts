@@ -17,28 +17,56 @@ export function canServe(e: EndpointView): boolean {
   return e.terminating === true && e.serving === true;
 }
 
-export interface Reach {
+/** Where one Service can serve IPs of one family, as seen from this node. */
+export class Reach {
   /** Some endpoint anywhere (on a node or not) can serve. */
   readonly anywhere: boolean;
-  /** The nodes holding an endpoint that can serve. */
-  readonly nodes: ReadonlySet<string>;
+  /** An endpoint on this node can serve. */
+  readonly here: boolean;
+  readonly #slices: readonly EndpointSliceView[];
+  readonly #addressType: string;
+  #nodes: ReadonlySet<string> | undefined;
+
+  constructor(slices: readonly EndpointSliceView[], addressType: string, anywhere: boolean, here: boolean) {
+    this.#slices = slices;
+    this.#addressType = addressType;
+    this.anywhere = anywhere;
+    this.here = here;
+  }
+
+  /** The nodes holding an endpoint that can serve; only elections ask, so it is built on first use. */
+  get nodes(): ReadonlySet<string> {
+    if (this.#nodes === undefined) {
+      const nodes = new Set<string>();
+      for (const slice of this.#slices) {
+        if (slice.addressType !== this.#addressType) continue;
+        for (const e of slice.endpoints) if (e.nodeName !== null && canServe(e)) nodes.add(e.nodeName);
+      }
+      this.#nodes = nodes;
+    }
+    return this.#nodes;
+  }
 }
 
-const NOWHERE: Reach = { anywhere: false, nodes: new Set() };
+const NOWHERE = new Reach([], '', false, false);
 
-/** Where the Service whose slices these are can serve IPs of `family`. */
-export function reachOf(slices: readonly EndpointSliceView[] | undefined, family: IpFamily): Reach {
+/** Where the Service whose slices these are can serve IPs of `family`, seen from node `self`. */
+export function reachOf(slices: readonly EndpointSliceView[] | undefined, family: IpFamily, self: string): Reach {
   if (!slices) return NOWHERE;
   const addressType = family === 4 ? 'IPv4' : 'IPv6';
   let anywhere = false;
-  let nodes: Set<string> | undefined;
+  let here = false;
   for (const slice of slices) {
     if (slice.addressType !== addressType) continue;
     for (const e of slice.endpoints) {
       if (!canServe(e)) continue;
       anywhere = true;
-      if (e.nodeName !== null) (nodes ??= new Set()).add(e.nodeName);
+      if (e.nodeName === self) {
+        here = true;
+        break;
+      }
     }
+    if (here) break;
   }
-  return anywhere ? { anywhere, nodes: nodes ?? NOWHERE.nodes } : NOWHERE;
+  return anywhere ? new Reach(slices, addressType, anywhere, here) : NOWHERE;
 }

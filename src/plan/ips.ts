@@ -33,14 +33,14 @@ export interface Candidate {
  * kept from one plan to the next by a caller that plans again and again:
  * parsing is a third of a plan's time, and most IPs do not change between two
  * plans. Only speed depends on it; plans are identical with or without it.
- * It holds the IPs of the last two plans, and forgets all when the pools change.
+ * It keeps the IPs the last plan used, and forgets all when the pools change.
  */
 export class PlanMemo {
   #pools: readonly Pool[] | undefined;
   #previous = new Map<string, ValidIp | null>();
   #current = new Map<string, ValidIp | null>();
 
-  /** Starts a plan over `pools`: what the plan before last saw and this one does not, is dropped. */
+  /** Starts a plan over `pools`: what the last plan did not use is dropped. */
   begin(pools: readonly Pool[]): void {
     // Config is frozen and replaced whole: the same array means the same pools.
     this.#previous = pools === this.#pools ? this.#current : new Map();
@@ -127,6 +127,12 @@ function classMatches(service: ServiceView, announce: AnnounceConfig): boolean {
 
 const SOURCES: readonly IpSource[] = ['loadbalancer', 'external', 'cluster'];
 
+/** Whether `text` is among out[first..]: the IPs of one source, a handful at most. */
+function listed(out: readonly Candidate[], first: number, text: string): boolean {
+  for (let i = first; i < out.length; i++) if (out[i]!.text === text) return true;
+  return false;
+}
+
 /** The Service's candidate IPs, each with the Service-level rule that refuses it, if any. */
 export function candidatesOf(service: ServiceView, announce: AnnounceConfig, reader: IpReader, warnings: PlanWarning[]): Candidate[] {
   const out: Candidate[] = [];
@@ -145,15 +151,14 @@ export function candidatesOf(service: ServiceView, announce: AnnounceConfig, rea
     if (source === 'loadbalancer' && !classMatches(service, announce)) serviceRefusal = 'class-mismatch';
     else if (annotation.value === false) serviceRefusal = 'advertise-disabled';
     else if (!configOn && !announce.allowOptIn) serviceRefusal = 'opt-in-not-allowed';
-    const done = new Set<string>();
+    const first = out.length;
     for (const r of raws) {
       const raw = typeof r === 'string' ? r : r.ip;
       // An ingress with a hostname and no IP has nothing to route.
       if (raw === '') continue;
       const ip = reader.read(raw);
       const text = ip ? ip.text : raw;
-      if (done.has(text)) continue;
-      done.add(text);
+      if (listed(out, first, text)) continue;
       let refusal = serviceRefusal;
       if (refusal === undefined) {
         if (typeof r !== 'string' && r.ipMode === 'Proxy') refusal = 'proxy-ip-mode';

@@ -69,9 +69,9 @@ export function plan(input: PlanInput): Plan {
       const local = isLocal(service, c.source);
       const reach =
         ip.address.family === 4
-          ? (reach4 ??= reachOf(snapshot.endpointSlices.get(service.key), 4))
-          : (reach6 ??= reachOf(snapshot.endpointSlices.get(service.key), 6));
-      const own = servingRefusal(reach, local, nodeName, config.announce.requireEndpoints);
+          ? (reach4 ??= reachOf(snapshot.endpointSlices.get(service.key), 4, nodeName))
+          : (reach6 ??= reachOf(snapshot.endpointSlices.get(service.key), 6, nodeName));
+      const own = servingRefusal(reach, local, config.announce.requireEndpoints);
       const claim: Claim = { service, source: c.source, ip, local, reach, own };
       const claims = groups.get(ip.text);
       if (claims) claims.push(claim);

@@ -22,13 +22,13 @@ export interface Claim {
   readonly own: Reason | undefined;
 }
 
-/** The serving rule for one claim on `node`. */
-export function servingRefusal(reach: Reach, local: boolean, node: string, requireEndpoints: boolean): Reason | undefined {
+/** The serving rule for one claim on this node. */
+export function servingRefusal(reach: Reach, local: boolean, requireEndpoints: boolean): Reason | undefined {
   if (!reach.anywhere) {
     // Nowhere to send the traffic: announcing would draw it into a black hole.
     return local || requireEndpoints ? 'no-serving-endpoint' : undefined;
   }
-  if (local && !reach.nodes.has(node)) return 'no-local-endpoint';
+  if (local && !reach.here) return 'no-local-endpoint';
   return undefined;
 }
 
