@@ -57,7 +57,12 @@ export function call(t: Target, path: string, o: CallOptions = {}): Promise<Repl
       res.on('error', reject);
     });
     req.on('error', reject);
-    if (o.body !== undefined) req.write(typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
+    if (o.body !== undefined) {
+      // With a length: Node sends DELETE bodies unframed otherwise.
+      const data = Buffer.from(typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
+      req.setHeader('Content-Length', data.length);
+      req.write(data);
+    }
     req.end();
   });
 }
@@ -90,6 +95,12 @@ export class WatchReader {
       this.ended = true;
       this.wake?.();
     });
+    const broke = (e: Error) => {
+      this.error = e;
+      this.ended = true;
+      this.wake?.();
+    };
+    lines.on('error', broke); // readline re-emits the response's errors
     res.on('error', (e) => {
       this.error = e;
       this.ended = true;

@@ -41,6 +41,7 @@ const shapes: Record<string, Shape> = {
       strategy: 'leaf',
     },
   },
+  Namespace: { apiVersion: 'leaf', kind: 'leaf', metadata: objectMeta, spec: 'map', status: 'map' },
   Service: { apiVersion: 'leaf', kind: 'leaf', metadata: objectMeta, spec: 'map', status: 'map' },
   Node: { apiVersion: 'leaf', kind: 'leaf', metadata: objectMeta, spec: 'map', status: 'map' },
   EndpointSlice: { apiVersion: 'leaf', kind: 'leaf', metadata: objectMeta, addressType: 'leaf', endpoints: ['list', 'leaf'], ports: ['list', 'leaf'] },

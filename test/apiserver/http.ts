@@ -241,8 +241,8 @@ export class ApiHandler {
       rest = rest.slice(1);
     }
     let namespace: string | undefined;
-    if (rest[0] === 'namespaces') {
-      if (rest.length < 3) throw errors.pathNotFound(); // the namespaces resource itself is not served here
+    const nsSub = group === '' && rest[0] === 'namespaces' && rest.length === 3 && ['status', 'finalize'].includes(rest[2]!);
+    if (rest[0] === 'namespaces' && rest.length >= 3 && !nsSub) {
       namespace = rest[1];
       rest = rest.slice(2);
     }
@@ -482,6 +482,7 @@ export class ApiHandler {
         if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object: encode(type, object) })}\n`);
       },
       end: () => {
+        this.watches.delete(active);
         if (!res.writableEnded) res.end();
       },
     });

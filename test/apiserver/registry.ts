@@ -4,7 +4,7 @@
 // optimistic concurrency, finalizers and the per-resource strategies.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ResourceDef } from './resources.ts';
+import { allResources, initialNamespaces, namespaces, type ResourceDef } from './resources.ts';
 import type { Matcher } from './selectors.ts';
 import { clone, objectKey, type KubeObject, type Store } from './store.ts';
 import { ApiError, errors, qualifiedName, statusSuccess } from './status.ts';
@@ -82,6 +82,7 @@ export class Registry {
 
   constructor(store: Store) {
     this.store = store;
+    for (const name of initialNamespaces) this.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { raw: true });
   }
 
   get(r: ResourceDef, namespace: string | undefined, name: string): KubeObject {
@@ -148,6 +149,11 @@ export class Registry {
     if (!opts.raw) validate(r, o);
     const key = objectKey(r, meta.namespace, meta.name ?? '');
     if (this.store.get(r, key)) throw errors.alreadyExists(r, meta.name ?? '');
+    if (r.namespaced && !this.store.get(namespaces, meta.namespace!)) {
+      // NamespaceLifecycle admission; control-API writes make the namespace instead.
+      if (!opts.raw) throw errors.notFound(namespaces, meta.namespace!);
+      if (!opts.dryRun) this.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: meta.namespace } }, { raw: true });
+    }
     if (opts.dryRun) return { ...o, metadata: { ...o.metadata, resourceVersion: '' } };
     const stored = this.store.write(r, key, ordered(o)).object;
     if (r.kind === 'Service') this.allocator.reserve(stored);
@@ -227,6 +233,11 @@ export class Registry {
   }
 
   private remove(r: ResourceDef, key: string): void {
+    if (r === namespaces) {
+      // What the namespace controller would do, at once: the namespace's content goes first.
+      for (const other of allResources)
+        if (other.namespaced) for (const { key: k } of this.store.items(other)) if (k.startsWith(`${key}/`)) this.remove(other, k);
+    }
     const e = this.store.write(r, key, undefined);
     if (r.kind === 'Service') this.allocator.release(e.object);
   }

@@ -118,7 +118,36 @@ export const leases: ResourceDef = {
   storageVersionHash: 'gqkMMb/YqFM=',
 };
 
-export const allResources: readonly ResourceDef[] = [services, nodes, endpointSlices, leases];
+/**
+ * Namespaces, so that namespaced objects have somewhere to live: creates
+ * over HTTP in a missing namespace get 404 as NamespaceLifecycle answers.
+ * Deleting one removes its content at once (no Terminating phase).
+ */
+export const namespaces: ResourceDef = {
+  group: '',
+  version: 'v1',
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  listKind: 'NamespaceList',
+  plural: 'namespaces',
+  singular: 'namespace',
+  namespaced: false,
+  shortNames: ['ns'],
+  categories: [],
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  subresources: ['status'],
+  fieldLabels: ['metadata.name', 'status.phase'],
+  allowCreateOnUpdate: false,
+  returnDeletedObject: false,
+  tracksGeneration: false,
+  mergeKeys: { ...metaMergeKeys, 'status.conditions': 'type' },
+  storageVersionHash: 'Q3oi5N2YM8M=',
+};
+
+export const allResources: readonly ResourceDef[] = [namespaces, services, nodes, endpointSlices, leases];
+
+/** The namespaces a fresh cluster has. */
+export const initialNamespaces = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 /** API groups in discovery order (core first, as the real server lists it). */
 export function groups(): { group: string; version: string; resources: ResourceDef[] }[] {

@@ -92,6 +92,8 @@ function fieldValue(obj: KubeObject, label: string): string {
       return obj.metadata?.name ?? '';
     case 'metadata.namespace':
       return obj.metadata?.namespace ?? '';
+    case 'status.phase':
+      return String((obj.status as { phase?: string } | undefined)?.phase ?? '');
     case 'spec.unschedulable':
       return String(Boolean((obj.spec as { unschedulable?: boolean } | undefined)?.unschedulable));
     default:

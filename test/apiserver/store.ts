@@ -64,6 +64,11 @@ export function clone<T>(v: T): T {
   return structuredClone(v) as T;
 }
 
+/** What survives the wire: JSON values only (undefined fields dropped). */
+function jsonPure<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
 export function objectKey(r: ResourceDef, namespace: string | undefined, name: string): string {
   return r.namespaced ? `${namespace ?? ''}/${name}` : name;
 }
@@ -141,11 +146,11 @@ export class Store {
     let type: EventType;
     if (object === undefined) {
       type = 'DELETED';
-      stored = deepFreeze({ ...clone(prev!), metadata: { ...clone(prev!.metadata), resourceVersion: String(rv) } });
+      stored = deepFreeze(jsonPure({ ...prev!, metadata: { ...prev!.metadata, resourceVersion: String(rv) } }));
       bucket.delete(key);
     } else {
       type = prev ? 'MODIFIED' : 'ADDED';
-      stored = deepFreeze({ ...clone(object), metadata: { ...clone(object.metadata), resourceVersion: String(rv) } });
+      stored = deepFreeze(jsonPure({ ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } }));
       bucket.set(key, stored);
     }
     const event: StoreEvent = Object.freeze({ rv, type, resource: r, key, object: stored, prev });

@@ -36,7 +36,7 @@ function nameCauses(r: ResourceDef, meta: Obj): Cause[] {
   const name: string = meta.name ?? '';
   if (!name) {
     causes.push({ field: 'metadata.name', type: 'Required value', detail: 'name or generateName is required' });
-  } else if (r.kind === 'Service') {
+  } else if (r.kind === 'Service' || r.kind === 'Namespace') {
     if (!dns1035Label.test(name) || name.length > 63)
       causes.push({ field: 'metadata.name', type: 'Invalid value', value: name, detail: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')" });
   } else if (!dns1123Subdomain.test(name) || name.length > 253) {
@@ -209,6 +209,15 @@ export function applyDefaults(r: ResourceDef, o: KubeObject, alloc: Allocator, o
   if (r.kind === 'EndpointSlice') defaultEndpointSlice(o as Obj);
   if (r.kind === 'Lease') defaultLease(o as Obj);
   if (r.kind === 'Node') defaultNode(o as Obj);
+  if (r.kind === 'Namespace') defaultNamespace(o as Obj);
+}
+
+function defaultNamespace(o: Obj): void {
+  o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': o.metadata.name };
+  o.spec ??= {};
+  o.spec.finalizers ??= ['kubernetes'];
+  o.status ??= {};
+  o.status.phase ??= 'Active';
 }
 
 /** Everything but metadata (and status for resources with a status subresource). */

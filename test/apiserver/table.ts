@@ -115,6 +115,10 @@ interface Printer {
 }
 
 const printers: Record<string, Printer> = {
+  Namespace: {
+    columns: [nameCol, col('Status', 'The status of the namespace'), ageCol],
+    cells: (n, now) => [n.metadata.name, n.status?.phase ?? '', age(n, now)],
+  },
   Service: {
     columns: [
       nameCol,
