@@ -28,6 +28,7 @@ test('Service: keeps only what the planner needs, frozen', () => {
       type: 'LoadBalancer',
       loadBalancerClass: 'kube-lb-agent.io/bgp',
       externalTrafficPolicy: 'Local',
+      internalTrafficPolicy: 'Local',
       clusterIP: '10.96.0.10',
       clusterIPs: ['10.96.0.10', 'fd00::10'],
       externalIPs: ['192.0.2.7'],
@@ -43,6 +44,7 @@ test('Service: keeps only what the planner needs, frozen', () => {
     type: 'LoadBalancer',
     loadBalancerClass: 'kube-lb-agent.io/bgp',
     externalTrafficPolicy: 'Local',
+    internalTrafficPolicy: 'Local',
     ingress: [
       { ip: '198.51.100.1', ipMode: null },
       { ip: '2001:db8::1', ipMode: 'VIP' },
@@ -65,6 +67,7 @@ test('Service: API defaults for missing fields', () => {
     type: 'ClusterIP',
     loadBalancerClass: null,
     externalTrafficPolicy: 'Cluster',
+    internalTrafficPolicy: 'Cluster',
     ingress: [],
     externalIPs: [],
     clusterIPs: [],

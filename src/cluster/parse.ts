@@ -57,6 +57,7 @@ export function parseService(obj: unknown): Parsed<ServiceView> {
   const etp = spec.externalTrafficPolicy;
   // The API defaults it to Cluster; "Local" is the only other value.
   const externalTrafficPolicy = etp === 'Local' ? 'Local' : 'Cluster';
+  const internalTrafficPolicy = spec.internalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
   const lbClass = typeof spec.loadBalancerClass === 'string' && spec.loadBalancerClass !== '' ? spec.loadBalancerClass : null;
 
   const ingress: LoadBalancerIngress[] = [];
@@ -77,6 +78,7 @@ export function parseService(obj: unknown): Parsed<ServiceView> {
     type: type as ServiceType,
     loadBalancerClass: lbClass,
     externalTrafficPolicy,
+    internalTrafficPolicy,
     ingress: frozenList(ingress),
     externalIPs: frozenList(strings(spec.externalIPs)),
     clusterIPs: frozenList(clusterIPs.filter((ip) => ip !== 'None' && ip !== '')),
