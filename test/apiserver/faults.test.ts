@@ -40,6 +40,26 @@ describe('faults', () => {
     w2.close();
   });
 
+  it('restart() is a kube-apiserver restart: a fresh watch cache, so a watch from before gets 410; restart({freshWatchCache:false}) keeps history', async () => {
+    await using s = await startApiServer();
+    s.put(service('default', 'a'));
+    const before = s.resourceVersion;
+    s.put(service('default', 'b'));
+    await s.restart({ freshWatchCache: false });
+    const kept = await watch(s, `/api/v1/services?watch=1&resourceVersion=${before}`);
+    assert.equal((await kept.next())?.object.metadata.name, 'b');
+    kept.close();
+    await s.restart();
+    const gone = await watch(s, `/api/v1/services?watch=1&resourceVersion=${before}`);
+    const e = await gone.next();
+    assert.equal(e?.type, 'ERROR');
+    assert.equal(e?.object.code, 410);
+    const fromNow = await watch(s, `/api/v1/services?watch=1&resourceVersion=${s.resourceVersion}`);
+    s.put(service('default', 'c'));
+    assert.equal((await fromNow.next())?.object.metadata.name, 'c');
+    fromNow.close();
+  });
+
   it('listen: false — the API is down from the start, a kubeconfig already points at it, start() brings it up', async () => {
     await using s = await startApiServer({ listen: false });
     assert.ok(s.port > 0);

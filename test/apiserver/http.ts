@@ -281,6 +281,8 @@ export class ApiHandler {
         throw errors.methodNotAllowed();
     }
     if ((verb === 'update' || verb === 'patch') && !rt.name) throw errors.methodNotAllowed();
+    if (!rt.subresource && !rt.r.verbs.includes(verb)) throw errors.methodNotAllowed();
+    if (rt.subresource && !['get', 'update', 'patch'].includes(verb)) throw errors.methodNotAllowed();
     this.authorize({ user, verb, path: url.pathname, resource: rt.r.plural, subresource: rt.subresource, apiGroup: rt.r.group, namespace: rt.namespace, name: rt.name });
     const target = negotiate(req.headers.accept);
     const dryRun = this.dryRun(q);
@@ -508,9 +510,6 @@ export class ApiHandler {
       this.watches.delete(active);
     };
     res.on('close', cleanup);
-    req.on('close', () => {
-      if (!res.writableEnded) cleanup();
-    });
     await stream.start();
   }
 }

@@ -85,8 +85,8 @@ export const ops: Record<string, Op> = {
   dropWatches: (a, opts) => a.dropWatches(opts),
   watches: (a) => a.watches().map(({ cut: _c, ...w }) => w),
   stop: (a) => a.stop(),
-  start: (a) => a.start(),
-  restart: (a) => a.restart(),
+  start: (a, opts) => a.start(opts),
+  restart: (a, opts) => a.restart(opts),
   hang: (a, on) => a.hang(on),
   /** `path` may be {"regex": "…"} for a RegExp. */
   failRequests: (a, f) => a.failRequests({ ...f, path: f.path && typeof f.path === 'object' ? new RegExp(f.path.regex) : f.path, times: f.times === null ? Infinity : f.times }),

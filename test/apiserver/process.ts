@@ -147,11 +147,11 @@ export class ApiServerProcess {
   stop(): Promise<void> {
     return this.call('stop');
   }
-  start(): Promise<void> {
-    return this.call('start');
+  start(opts: { freshWatchCache?: boolean } = {}): Promise<void> {
+    return this.call('start', opts);
   }
-  restart(): Promise<void> {
-    return this.call('restart');
+  restart(opts: { freshWatchCache?: boolean } = {}): Promise<void> {
+    return this.call('restart', opts);
   }
   hang(on: boolean): Promise<void> {
     return this.call('hang', on);

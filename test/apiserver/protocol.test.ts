@@ -129,6 +129,20 @@ describe('bookmarks and timeouts', () => {
     w.close();
   });
 
+  it('a bookmark comes about 2 s before the watch times out, whatever the period', async () => {
+    s.bookmarkIntervalMs = 60_000;
+    try {
+      const w = await watch(s, `/api/v1/nodes?watch=1&allowWatchBookmarks=true&resourceVersion=${s.resourceVersion}&timeoutSeconds=3`);
+      const t0 = Date.now();
+      const b = await w.next(3000);
+      assert.equal(b?.type, 'BOOKMARK');
+      assert.ok(Date.now() - t0 >= 800, 'not at once');
+      assert.equal(await w.next(3000), undefined);
+    } finally {
+      s.bookmarkIntervalMs = 100;
+    }
+  });
+
   it('no bookmarks unless asked for', async () => {
     const w = await watch(s, `/apis/coordination.k8s.io/v1/leases?watch=1&resourceVersion=${s.resourceVersion}&timeoutSeconds=1`);
     assert.equal(await w.next(3000), undefined);

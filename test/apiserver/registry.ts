@@ -216,6 +216,8 @@ export class Registry {
     const key = objectKey(r, namespace, name);
     const old = this.store.get(r, key);
     if (!old) throw errors.notFound(r, name);
+    if (r === namespaces && !opts.raw && ['default', 'kube-system', 'kube-public'].includes(name))
+      throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, namespaces, name);
     const pre = opts.preconditions ?? {};
     if (pre.uid && pre.uid !== old.metadata.uid) throw errors.conflict(r, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
     if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion)

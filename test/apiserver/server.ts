@@ -110,7 +110,8 @@ export class TestApiServer {
       serverAddress: () => `${this.host}:${this.portNumber}`,
     });
     this.server = createServer(
-      { key: this.pki.server.keyPem, cert: this.pki.server.certPem, ca: this.pki.ca.certPem, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
+      // requestTimeout 0: a watch is one long request, never cut by Node's own request timer.
+      { key: this.pki.server.keyPem, cert: this.pki.server.certPem, ca: this.pki.ca.certPem, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], requestTimeout: 0 },
       (req, res) => this.handler.handle(req, res),
     );
     this.server.on('connection', (s: Socket) => {
@@ -145,10 +146,16 @@ export class TestApiServer {
 
   // ── lifecycle ────────────────────────────────────────────────────────────
 
-  /** Listens (again) on the same port. The API is "up". */
-  async start(): Promise<void> {
+  /**
+   * Listens (again) on the same port: the API is "up". With
+   * `freshWatchCache`, history is forgotten as a restarted kube-apiserver's
+   * new watch cache forgets it: watches from an older resourceVersion get
+   * 410 and informers relist.
+   */
+  async start(opts: { freshWatchCache?: boolean } = {}): Promise<void> {
     if (this.closed) throw new Error('test apiserver: start() after close()');
     if (this.server.listening) return;
+    if (opts.freshWatchCache) this.store.compact();
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.server.once('error', onError);
@@ -173,9 +180,14 @@ export class TestApiServer {
     await closed;
   }
 
-  async restart(): Promise<void> {
+  /**
+   * stop() then start(), as a kube-apiserver restart: by default with a
+   * fresh watch cache (see start()); `{ freshWatchCache: false }` keeps
+   * history, like a network outage in front of a server that never stopped.
+   */
+  async restart(opts: { freshWatchCache?: boolean } = {}): Promise<void> {
     await this.stop();
-    await this.start();
+    await this.start({ freshWatchCache: opts.freshWatchCache ?? true });
   }
 
   /** Stops for good and removes the certificates and kubeconfig files. */

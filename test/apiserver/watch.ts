@@ -86,8 +86,13 @@ export class WatchStream {
       else this.initialState(false);
     } else if (!this.replayFrom(n)) return;
 
+    if (this.closed) return; // the client went away while we waited
     this.unsubscribe = this.store.subscribe((e) => this.onEvent(e));
-    if (p.allowWatchBookmarks) this.timers.push(setInterval(() => this.bookmark(), p.bookmarkIntervalMs));
+    if (p.allowWatchBookmarks) {
+      this.timers.push(setInterval(() => this.bookmark(), p.bookmarkIntervalMs));
+      // As the watch cache does: one more right before the deadline, so the client resumes from near now.
+      if (p.timeoutMs > 2000) this.timers.push(setTimeout(() => this.bookmark(), p.timeoutMs - 2000));
+    }
   }
 
   private initialState(withEndBookmark: boolean): void {

@@ -240,3 +240,36 @@ describe('Services: status subresource and defaults', () => {
     w.close();
   });
 });
+
+describe('collections and namespaces', () => {
+  it('DELETE on a collection deletes what the selector selects and lists it', async () => {
+    s.put({ ...lease('coll', 'a'), metadata: { name: 'a', namespace: 'coll', labels: { app: 'x' } } });
+    s.put({ ...lease('coll', 'b'), metadata: { name: 'b', namespace: 'coll', labels: { app: 'y' } } });
+    const r = await call(s, '/apis/coordination.k8s.io/v1/namespaces/coll/leases?labelSelector=app%3Dx', { method: 'DELETE' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.kind, 'LeaseList');
+    assert.deepEqual(r.json.items.map((i: any) => i.metadata.name), ['a']);
+    assert.deepEqual(s.list('Lease', 'coll').map((o) => o.metadata.name), ['b']);
+  });
+
+  it('deleting a namespace deletes its content (at once: no Terminating phase here)', async () => {
+    const w = await watch(s, `/apis/coordination.k8s.io/v1/leases?watch=1&resourceVersion=${s.resourceVersion}`);
+    const r = await call(s, '/api/v1/namespaces/coll', { method: 'DELETE' });
+    assert.equal(r.status, 200);
+    const e = await w.next();
+    assert.equal(e?.type, 'DELETED');
+    assert.equal(e?.object.metadata.name, 'b');
+    assert.equal((await call(s, '/api/v1/namespaces/coll')).status, 404);
+    w.close();
+  });
+
+  it('default, kube-system and kube-public may not be deleted (403)', async () => {
+    const r = await call(s, '/api/v1/namespaces/kube-system', { method: 'DELETE' });
+    assert.equal(r.status, 403);
+    assert.equal(r.json.message, 'namespaces "kube-system" is forbidden: this namespace may not be deleted');
+  });
+
+  it('a verb a resource does not serve is 405 (no deletecollection of namespaces)', async () => {
+    assert.equal((await call(s, '/api/v1/namespaces', { method: 'DELETE' })).status, 405);
+  });
+});
