@@ -8,6 +8,7 @@ import { CommandExit, EXIT, type ExitCode } from './exit-codes.ts';
 import { versionCommand } from './version.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { bootCommand, runCommand } from './run.ts';
+import { planCommand } from './plan.ts';
 import { DEFAULT_CONFIG_PATH } from './context.ts';
 
 export interface GlobalOptions {
@@ -58,6 +59,15 @@ export function buildProgram(): Command {
   withConfig(program.command('run'))
     .description('run the agent: the boot phase, then serve until SIGTERM')
     .action(async (opts: { config: string }, cmd: Command) => runCommand({ path: opts.config, globals: cmd.optsWithGlobals() }));
+
+  withConfig(program.command('plan'))
+    .description('run the planner offline on a file of Services, EndpointSlices, Nodes and Leases; print JSON (a bad objects file exits 2)')
+    .requiredOption('--objects <file>', 'YAML or JSON: documents, or a List as `kubectl get -o yaml` prints')
+    .option('--node <name>', 'the node to plan for (default: node.name, else the host name)')
+    .option('--now <time>', 'judge the agents\' Leases at this RFC 3339 time (default: now)')
+    .action(async (opts: { config: string; objects: string; node?: string; now?: string }) =>
+      planCommand({ path: opts.config, objects: opts.objects, node: opts.node, now: opts.now }),
+    );
 
   program.commands.forEach((c) => c.exitOverride());
   return program;
