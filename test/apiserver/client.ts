@@ -101,16 +101,8 @@ export class WatchReader {
       this.wake?.();
     };
     lines.on('error', broke); // readline re-emits the response's errors
-    res.on('error', (e) => {
-      this.error = e;
-      this.ended = true;
-      this.wake?.();
-    });
-    res.on('aborted', () => {
-      this.error = new Error('aborted');
-      this.ended = true;
-      this.wake?.();
-    });
+    res.on('error', broke);
+    res.on('aborted', () => broke(new Error('aborted')));
   }
 
   /** True when the stream ended because the connection broke rather than by a clean end. */

@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { allResources, initialNamespaces, namespaces, type ResourceDef } from './resources.ts';
 import type { Matcher } from './selectors.ts';
-import { clone, objectKey, type KubeObject, type Store } from './store.ts';
+import { canonical, clone, objectKey, type KubeObject, type Store } from './store.ts';
 import { ApiError, errors, qualifiedName, statusSuccess } from './status.ts';
 import { Allocator, applyDefaults, prepareForCreate, prepareForUpdate, timestamp, validate } from './strategy.ts';
 
@@ -188,7 +188,7 @@ export class Registry {
     applyDefaults(r, next, this.allocator, old);
     if (!opts.raw) validate(r, next);
     next = ordered(next);
-    if (JSON.stringify(next) === JSON.stringify(old)) return { object: old, created: false }; // no-op: no new revision
+    if (canonical(next) === canonical(old)) return { object: old, created: false }; // no-op: no new revision
     if (opts.dryRun) return { object: next, created: false };
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
       // The last finalizer is gone: the pending deletion completes (one DELETED event, as etcd has it).

@@ -64,6 +64,13 @@ export function clone<T>(v: T): T {
   return structuredClone(v) as T;
 }
 
+/** JSON with object keys sorted: equal for equal content, whatever order a client wrote. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
 /** What survives the wire: JSON values only (undefined fields dropped). */
 function jsonPure<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

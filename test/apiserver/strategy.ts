@@ -5,7 +5,7 @@
 // validation a test is most likely to trip over. Not the full validation.
 
 import type { ResourceDef } from './resources.ts';
-import type { KubeObject } from './store.ts';
+import { canonical, type KubeObject } from './store.ts';
 import { ApiError, errors } from './status.ts';
 
 type Obj = Record<string, any>;
@@ -223,7 +223,7 @@ function defaultNamespace(o: Obj): void {
 /** Everything but metadata (and status for resources with a status subresource). */
 function specPart(r: ResourceDef, o: Obj): string {
   const { metadata: _m, status: _s, ...rest } = o;
-  return JSON.stringify(r.subresources.includes('status') ? rest : { ...rest, status: _s });
+  return canonical(r.subresources.includes('status') ? rest : { ...rest, status: _s });
 }
 
 export interface PrepareOptions {

@@ -70,6 +70,13 @@ describe('Leases: what the agent writes', () => {
     assert.equal(await w.next(), undefined);
   });
 
+  it('the same content with keys in another order is no change either', async () => {
+    const cur = (await call(s, `${leases}/kube-lb-agent-n1`)).json;
+    const reordered = { spec: Object.fromEntries(Object.entries(cur.spec).reverse()), metadata: cur.metadata, kind: cur.kind, apiVersion: cur.apiVersion };
+    const r = await call(s, `${leases}/kube-lb-agent-n1`, { method: 'PUT', body: reordered });
+    assert.equal(r.json.metadata.resourceVersion, cur.metadata.resourceVersion);
+  });
+
   it('PUT of a missing Lease creates it (201), as the Lease registry allows', async () => {
     const r = await call(s, `${leases}/made-by-put`, { method: 'PUT', body: lease('kube-node-lease', 'made-by-put') });
     assert.equal(r.status, 201);
