@@ -1,0 +1,123 @@
+// What the kernel should hold: the agent's routes in its table and its
+// addresses on its interface. The kernel layer's own type — it knows nothing
+// of Services — and the pure function from the planner's announcements (any
+// list of the same shape) and the Config to it. The agent calls this, then
+// `reconcile(desired)`.
+//
+// The prefix-route decision (addresses with aggregation): an address
+// 192.0.2.10/24 on kube-lb0 would make the kernel add 192.0.2.0/24 dev kube-lb0
+// to the MAIN table. That route would send this node's own traffic for every
+// other IP of the /24 — served by other nodes — into kube-lb0, a black hole.
+// So addresses are added with IFA_F_NOPREFIXROUTE, and the prefix, which the
+// aggregation exists to announce, is written as one of our routes in OUR
+// table instead (BIRD `protocol kernel` / FRR `ip import-table` learn it
+// there; BIRD `protocol direct` and FRR `redistribute connected` take it from
+// the address itself). `routing.prefix_route_in_main = true` restores the
+// kernel's default (its prefix route in main, proto kernel) for those who
+// redistribute the main table's connected routes.
+
+import type { Config } from '../config/index.ts';
+import { canonicalIp, networkOf, type Family } from './ip.ts';
+
+export interface DesiredRoute {
+  readonly family: Family;
+  /** Canonical network address. */
+  readonly dst: string;
+  readonly prefix: number;
+  /** As the kernel stores it: IPv6 turns metric 0 into 1024, so 0 is never desired for IPv6. */
+  readonly metric: number;
+}
+
+export interface DesiredAddress {
+  readonly family: Family;
+  /** Canonical address. */
+  readonly ip: string;
+  readonly prefix: number;
+}
+
+export interface KernelDesired {
+  /** By `routeKey(family, dst, prefix)`. */
+  readonly routes: ReadonlyMap<string, DesiredRoute>;
+  /** By `addressKey(ip, prefix)`. */
+  readonly addresses: ReadonlyMap<string, DesiredAddress>;
+}
+
+/** The fields of a plan announcement the kernel needs (structurally the planner's `Announcement`). */
+export interface AnnouncedIp {
+  readonly ip: string;
+  readonly family: Family;
+  /** 32 or 128. */
+  readonly prefix: number;
+  /** The pool holding the IP, for its aggregation. */
+  readonly pool: string;
+}
+
+export interface DesiredProblem {
+  readonly ip: string;
+  readonly reason: 'invalid-ip' | 'unknown-pool';
+}
+
+export interface DesiredResult {
+  readonly desired: KernelDesired;
+  /** Entries left out; each affects only itself. */
+  readonly problems: readonly DesiredProblem[];
+}
+
+export const EMPTY_DESIRED: KernelDesired = Object.freeze({ routes: new Map(), addresses: new Map() });
+
+const IPV6_DEFAULT_METRIC = 1024;
+
+/** The kernel stores IPv6 routes added with metric 0 as 1024 (IP6_RT_PRIO_USER). */
+export function kernelMetric(family: Family, metric: number): number {
+  return family === 6 && metric === 0 ? IPV6_DEFAULT_METRIC : metric;
+}
+
+export function routeKey(dst: string, prefix: number): string {
+  return `${dst}/${prefix}`;
+}
+
+export function addressKey(ip: string, prefix: number): string {
+  return `${ip}/${prefix}`;
+}
+
+/**
+ * Pure: the kernel state for `announced` under `config.routing` (method,
+ * metric) and the pools' aggregations. Method "routes": one host route per IP.
+ * "addresses": one address per IP with its pool's aggregation, plus the
+ * aggregated prefix as a route when shorter than a host route (see above).
+ * "both": all of it.
+ */
+export function desiredState(announced: readonly AnnouncedIp[], config: Config): DesiredResult {
+  const { method, metric } = config.routing;
+  const wantRoutes = method === 'routes' || method === 'both';
+  const wantAddresses = method === 'addresses' || method === 'both';
+  const pools = new Map(config.pools.map((p) => [p.name, p]));
+  const routes = new Map<string, DesiredRoute>();
+  const addresses = new Map<string, DesiredAddress>();
+  const problems: DesiredProblem[] = [];
+
+  const addRoute = (family: Family, dst: string, prefix: number) => {
+    const key = routeKey(dst, prefix);
+    if (!routes.has(key)) routes.set(key, Object.freeze({ family, dst, prefix, metric: kernelMetric(family, metric) }));
+  };
+
+  for (const a of announced) {
+    const host = a.family === 4 ? 32 : 128;
+    const ip = a.family === 4 || a.family === 6 ? canonicalIp(a.ip, a.family) : undefined;
+    if (ip === undefined || a.prefix !== host) {
+      problems.push({ ip: a.ip, reason: 'invalid-ip' });
+      continue;
+    }
+    if (wantRoutes) addRoute(a.family, ip, host);
+    if (!wantAddresses) continue;
+    const pool = pools.get(a.pool);
+    if (!pool) {
+      problems.push({ ip: a.ip, reason: 'unknown-pool' });
+      continue;
+    }
+    const aggregation = a.family === 4 ? pool.aggregationV4 : pool.aggregationV6;
+    addresses.set(addressKey(ip, aggregation), Object.freeze({ family: a.family, ip, prefix: aggregation }));
+    if (aggregation < host) addRoute(a.family, networkOf(ip, a.family, aggregation)!, aggregation);
+  }
+  return { desired: Object.freeze({ routes, addresses }), problems };
+}

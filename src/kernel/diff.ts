@@ -1,0 +1,125 @@
+// Pure: the minimal list of kernel operations that turns what is observed
+// into what is desired, touching only what is the agent's own.
+//
+// Ownership, enforced here and again by the kernel:
+// - routes: only those in the table whose protocol is ours. A slot
+//   (destination, metric) held by another owner's route is a conflict: we
+//   neither add there (NLM_F_EXCL would fail anyway) nor replace it.
+// - addresses: every address on the interface is ours (the kernel's IPv6
+//   link-local never reaches the observed view).
+//
+// Order: route adds and replaces first (make before break), then address
+// deletes before address adds (IPv6 refuses the same address twice with two
+// prefix lengths), route deletes last.
+
+import type { DesiredAddress, DesiredRoute, KernelDesired } from './desired.ts';
+import type { ObservedAddress, ObservedRoute, ObservedView } from './observed.ts';
+import { IFA_F_NOPREFIXROUTE, RT_SCOPE_LINK, RTN_UNICAST } from './wire.ts';
+
+export interface DiffSettings {
+  readonly protocol: number;
+  /** The interface's index: our routes point at it. */
+  readonly ifindex: number;
+  /** false: our addresses carry IFA_F_NOPREFIXROUTE (see desired.ts). */
+  readonly prefixRouteInMain: boolean;
+}
+
+export type KernelOp =
+  | { readonly kind: 'add-route'; readonly route: DesiredRoute }
+  /** Same slot, wrong attributes (interface, type, scope, gateway): replaced in place, no gap. */
+  | { readonly kind: 'replace-route'; readonly route: DesiredRoute; readonly was: ObservedRoute }
+  | { readonly kind: 'delete-route'; readonly route: ObservedRoute }
+  | { readonly kind: 'add-address'; readonly address: DesiredAddress }
+  /** Present with the wrong prefix-route flag. */
+  | { readonly kind: 'replace-address'; readonly address: DesiredAddress; readonly was: ObservedAddress }
+  | { readonly kind: 'delete-address'; readonly address: ObservedAddress };
+
+export interface RouteConflict {
+  readonly route: DesiredRoute;
+  /** The other owner's route in the slot. */
+  readonly holder: ObservedRoute;
+}
+
+export interface KernelDiff {
+  readonly ops: readonly KernelOp[];
+  readonly conflicts: readonly RouteConflict[];
+}
+
+/** Is this route of ours exactly as we write it? */
+export function routeConforms(r: ObservedRoute, s: DiffSettings): boolean {
+  return r.oif === s.ifindex && r.type === RTN_UNICAST && r.scope === RT_SCOPE_LINK && !r.gateway && !r.multipath;
+}
+
+export function addressConforms(a: ObservedAddress, s: DiffSettings): boolean {
+  return ((a.flags & IFA_F_NOPREFIXROUTE) !== 0) === !s.prefixRouteInMain;
+}
+
+export function diff(desired: KernelDesired, observed: ObservedView, s: DiffSettings): KernelDiff {
+  const upserts: KernelOp[] = [];
+  const routeDeletes: KernelOp[] = [];
+  const addressDeletes: KernelOp[] = [];
+  const addressAdds: KernelOp[] = [];
+  const conflicts: RouteConflict[] = [];
+  const protocol = s.protocol;
+
+  for (const [key, d] of desired.routes) {
+    const list = observed.routes.get(key);
+    if (list === undefined) {
+      upserts.push({ kind: 'add-route', route: d });
+      continue;
+    }
+    let mine: ObservedRoute | undefined;
+    let holder: ObservedRoute | undefined;
+    for (const r of list) {
+      const slot = r.metric === d.metric && r.tos === 0;
+      if (r.protocol !== protocol) {
+        if (slot) holder = r;
+      } else if (slot && mine === undefined) {
+        mine = r;
+      } else {
+        routeDeletes.push({ kind: 'delete-route', route: r }); // ours, other metric or tos, or a duplicate
+      }
+    }
+    if (mine !== undefined) {
+      if (!routeConforms(mine, s)) upserts.push({ kind: 'replace-route', route: d, was: mine });
+    } else if (holder !== undefined) {
+      conflicts.push({ route: d, holder });
+    } else {
+      upserts.push({ kind: 'add-route', route: d });
+    }
+  }
+  for (const [key, list] of observed.routes) {
+    if (desired.routes.has(key)) continue;
+    for (const r of list) if (r.protocol === protocol) routeDeletes.push({ kind: 'delete-route', route: r });
+  }
+
+  for (const [key, d] of desired.addresses) {
+    const a = observed.addresses.get(key);
+    if (a === undefined) addressAdds.push({ kind: 'add-address', address: d });
+    else if (!addressConforms(a, s)) addressAdds.push({ kind: 'replace-address', address: d, was: a });
+  }
+  for (const [key, a] of observed.addresses) {
+    if (!desired.addresses.has(key)) addressDeletes.push({ kind: 'delete-address', address: a });
+  }
+
+  const ops = upserts;
+  for (const op of addressDeletes) ops.push(op);
+  for (const op of addressAdds) ops.push(op);
+  for (const op of routeDeletes) ops.push(op);
+  return { ops, conflicts };
+}
+
+/** One line per operation, for logs and `cleanup`'s output. */
+export function describeOp(op: KernelOp): string {
+  switch (op.kind) {
+    case 'add-route':
+    case 'replace-route':
+      return `${op.kind} ${op.route.dst}/${op.route.prefix} metric ${op.route.metric}`;
+    case 'delete-route':
+      return `delete-route ${op.route.dst}/${op.route.prefix} metric ${op.route.metric} proto ${op.route.protocol}`;
+    case 'add-address':
+    case 'replace-address':
+    case 'delete-address':
+      return `${op.kind} ${op.address.ip}/${op.address.prefix}`;
+  }
+}
