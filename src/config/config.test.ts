@@ -24,7 +24,7 @@ const expectedDefaults: Config = {
     events: false,
   },
   interface: { name: 'kube-lb0', kind: 'dummy' },
-  routing: { table: 198, protocol: 201, metric: 0, method: 'routes' },
+  routing: { table: 198, protocol: 201, metric: 0, method: 'routes', prefixRouteInMain: false },
   announce: {
     loadbalancerIp: true,
     externalIp: false,
@@ -89,6 +89,7 @@ table = 4000000000
 protocol = 248
 metric = 100
 method = "both"
+prefix_route_in_main = true
 
 [announce]
 loadbalancer_ip = false
@@ -159,7 +160,7 @@ test('full: a file setting every key gives the typed values', () => {
       events: true,
     },
     interface: { name: 'lb0', kind: 'bridge' },
-    routing: { table: 4_000_000_000, protocol: 248, metric: 100, method: 'both' },
+    routing: { table: 4_000_000_000, protocol: 248, metric: 100, method: 'both', prefixRouteInMain: true },
     announce: {
       loadbalancerIp: false,
       externalIp: true,

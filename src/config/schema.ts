@@ -180,6 +180,12 @@ export const sections: {
       type: oneOf(['routes', 'addresses', 'both']),
       doc: 'Routes in the table (BIRD `protocol kernel`, FRR `ip import-table`), addresses on the interface (BIRD `protocol direct`), or both.',
     },
+    prefixRouteInMain: {
+      key: 'prefix_route_in_main',
+      default: false,
+      type: boolean(),
+      doc: 'Let the kernel add an address\'s prefix route to the main table, as it does by default; false = the prefix goes into the agent\'s table only.',
+    },
   }),
   announce: section<T.AnnounceConfig>('Which Service IPs are announced.', {
     loadbalancerIp: {

@@ -37,6 +37,8 @@ export interface RoutingConfig {
   readonly protocol: number;
   readonly metric: number;
   readonly method: RoutingMethod;
+  /** false: addresses carry IFA_F_NOPREFIXROUTE; an aggregated prefix is a route in `table` only. */
+  readonly prefixRouteInMain: boolean;
 }
 
 export type Election = 'all' | 'per-service' | 'leader';
