@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'USAGE'
   | 'KUBECONFIG'
   | 'API'
-  | 'OBJECTS_FILE';
+  | 'OBJECTS_FILE'
+  | 'DBUS';
 
 export class AgentError extends Error {
   readonly code: ErrorCode;
