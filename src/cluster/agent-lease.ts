@@ -33,8 +33,13 @@ export interface AgentLeaseOptions {
 export interface AgentLease {
   start(): void;
   status(): AgentLeaseStatus;
-  /** Stops renewing and deletes the Lease (bounded by request_timeout); idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops renewing and deletes the Lease (bounded by request_timeout);
+   * idempotent. `{ release: false }` stops renewing but leaves the Lease: a
+   * restart keeps it, so peers do not take over IPs for the few seconds
+   * the agent is away (it expires after lease_duration if it never returns).
+   */
+  close(opts?: { release?: boolean }): Promise<void>;
 }
 
 interface LeaseObject {
@@ -207,11 +212,11 @@ export function createAgentLease(opts: AgentLeaseOptions): AgentLease {
         lastError,
       };
     },
-    close() {
+    close(opts) {
       closing ??= (async () => {
         stop.abort();
         await run;
-        await release();
+        if (opts?.release !== false) await release();
         current = null;
         lastRenewMs = null;
       })();

@@ -1,0 +1,240 @@
+// The agent's loop: cluster view → plan → guard → kernel. Informer and
+// kernel-monitor events only mark the state dirty; one cycle runs at a time
+// and a burst of events coalesces into a handful of cycles. A periodic
+// resync re-reads the kernel as a safety net.
+//
+// Never withdraw from a view we do not trust: before the first sync nothing
+// is touched (after a restart the kernel's routes are adopted as they are);
+// while the API is unreachable or an informer is relisting or backing off,
+// the cycle keeps what is announced ("holding"). Lease freshness in a stale
+// view would make every peer — and this node — look dead.
+
+import type { ClusterView } from '../cluster/index.ts';
+import { liveAgents } from '../cluster/index.ts';
+import type { Config } from '../config/index.ts';
+import { desiredState, type KernelReconciler, type PassReport } from '../kernel/index.ts';
+import { plan, type Announcement, type Plan, PlanMemo } from '../plan/index.ts';
+import type { Logger } from '../system/logger.ts';
+import { adoptFromKernel, announcedByIp } from './announced.ts';
+import { GUARD_IDLE, guard, type GuardOutcome, type GuardState } from './guard.ts';
+import type { AgentPhase } from './status.ts';
+
+/** What the loop reports after each cycle; observe/ turns it into metrics. */
+export interface CycleReport {
+  readonly phase: AgentPhase;
+  readonly plan: Plan | null;
+  readonly guard: GuardOutcome | null;
+  readonly pass: PassReport | null;
+  /** From the first event that made this cycle necessary to the kernel change; null when nothing changed. */
+  readonly eventToKernelMs: number | null;
+}
+
+export interface LoopOptions {
+  readonly config: Config;
+  readonly nodeName: string;
+  readonly view: ClusterView;
+  readonly kernel: KernelReconciler;
+  readonly log: Logger;
+  /** Extra gate: false while this node cannot serve (e.g. local kube-proxy unhealthy). */
+  readonly canServe?: () => boolean;
+  readonly onCycle?: (report: CycleReport) => void;
+  readonly now?: () => number;
+}
+
+export class AgentLoop {
+  readonly #o: LoopOptions;
+  readonly #now: () => number;
+  readonly #memo = new PlanMemo();
+  #announced: Map<string, Announcement>;
+  #guardState: GuardState = GUARD_IDLE;
+  #phase: AgentPhase = 'syncing';
+  #lastPlan: Plan | null = null;
+  #lastGuard: GuardOutcome | null = null;
+  #dirtySince: number | null = null;
+  #running: Promise<void> | null = null;
+  #scheduled = false;
+  #stopped = false;
+  #withdrawn = false;
+  #guardTimer: NodeJS.Timeout | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  readonly #warned = new Set<string>();
+  #holdingLogged = false;
+
+  constructor(opts: LoopOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+    // Same boot: what the kernel holds is announced until a trusted plan says otherwise.
+    this.#announced = adoptFromKernel(opts.kernel.observed, opts.config);
+  }
+
+  get phase(): AgentPhase {
+    return this.#phase;
+  }
+  get announced(): readonly Announcement[] {
+    return [...this.#announced.values()];
+  }
+  get lastPlan(): Plan | null {
+    return this.#lastPlan;
+  }
+  get lastGuard(): GuardOutcome | null {
+    return this.#lastGuard;
+  }
+
+  start(): void {
+    this.#unsubscribe = this.#o.view.onChange(() => this.markDirty());
+    const every = this.#o.config.reconcile.resyncIntervalMs;
+    this.#resyncTimer = setInterval(() => {
+      void this.#o.kernel.resync().then(() => this.markDirty());
+    }, every);
+    this.#resyncTimer.unref();
+    this.markDirty();
+  }
+
+  /** Something may have changed: run a cycle soon (coalesced). */
+  markDirty(): void {
+    if (this.#stopped) return;
+    this.#dirtySince ??= this.#now();
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => void this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#running) return; // the running drain picks the dirty flag up
+    this.#running = (async () => {
+      while (this.#scheduled && !this.#stopped) {
+        this.#scheduled = false;
+        const since = this.#dirtySince;
+        this.#dirtySince = null;
+        try {
+          await this.#cycle(since);
+        } catch (e) {
+          this.#o.log.error({ op: 'cycle', err: (e as Error).message }, 'cycle failed; retrying at the next change or resync');
+        }
+      }
+    })();
+    try {
+      await this.#running;
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  async #cycle(since: number | null): Promise<void> {
+    const { view, config, log } = this.#o;
+    const snapshot = view.snapshot();
+    const status = view.status();
+    if (this.#withdrawn) return;
+    if (!snapshot.synced) {
+      this.#setPhase('syncing');
+      this.#o.onCycle?.({ phase: 'syncing', plan: null, guard: null, pass: null, eventToKernelMs: null });
+      return;
+    }
+    const trusted = status.api.state === 'up' && status.informers.every((i) => i.phase === 'watching');
+    if (!trusted) {
+      this.#setPhase('holding');
+      if (!this.#holdingLogged) {
+        this.#holdingLogged = true;
+        const why = status.api.state !== 'up' ? `API ${status.api.state}` : `informers ${status.informers.filter((i) => i.phase !== 'watching').map((i) => `${i.resource}:${i.phase}`).join(', ')}`;
+        log.warn({ op: 'cycle', reason: 'holding', announced: this.#announced.size }, `keeping ${this.#announced.size} announcement(s) as they are: ${why}`);
+      }
+      this.#o.onCycle?.({ phase: 'holding', plan: null, guard: null, pass: null, eventToKernelMs: null });
+      return;
+    }
+    if (this.#holdingLogged) {
+      this.#holdingLogged = false;
+      log.info({ op: 'cycle', reason: 'trusted' }, 'cluster view trusted again: converging');
+    }
+
+    const nowMs = this.#now();
+    const live = snapshot.agentLeases.size > 0 ? liveAgents(snapshot.agentLeases, nowMs) : null;
+    let p = plan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live, memo: this.#memo });
+    if (this.#o.canServe && !this.#o.canServe()) p = { ...p, announcements: [] };
+    this.#lastPlan = p;
+    for (const w of p.warnings) {
+      const key = `${w.code}|${w.service ?? ''}|${w.message}`;
+      if (this.#warned.has(key)) continue;
+      this.#warned.add(key);
+      log.warn({ op: 'plan', reason: w.code, service: w.service }, w.message);
+    }
+
+    const g = guard({
+      settings: { maxWithdrawFraction: config.safety.maxWithdrawFraction, holdMs: config.safety.holdMs },
+      state: this.#guardState,
+      current: this.#announced,
+      next: p.announcements,
+      nowMs,
+    });
+    this.#noteGuard(g);
+    this.#guardState = g.state;
+    this.#lastGuard = g;
+
+    const { desired, problems } = desiredState(g.apply, config);
+    for (const pr of problems) {
+      const key = `desired|${pr.ip}|${pr.reason}`;
+      if (!this.#warned.has(key)) {
+        this.#warned.add(key);
+        log.warn({ op: 'plan', ip: pr.ip, reason: pr.reason }, 'left out of the kernel state');
+      }
+    }
+    const pass = await this.#o.kernel.reconcile(desired);
+    if (pass.ok) {
+      this.#announced = announcedByIp(g.apply);
+      this.#setPhase('converged');
+    }
+    const changed = pass.routesAdded + pass.routesDeleted + pass.routesReplaced + pass.addressesAdded + pass.addressesDeleted + pass.addressesReplaced > 0;
+    this.#o.onCycle?.({
+      phase: this.#phase,
+      plan: p,
+      guard: g,
+      pass,
+      eventToKernelMs: changed && since !== null ? this.#now() - since : null,
+    });
+  }
+
+  #noteGuard(g: GuardOutcome): void {
+    const log = this.#o.log;
+    const wasHolding = this.#guardState.heldKey !== null;
+    if (g.holding && g.state.heldKey !== this.#guardState.heldKey) {
+      log.error(
+        { op: 'guard', reason: 'mass-withdrawal-held', withdraw: g.withdrawn.length, current: this.#announced.size, releaseAt: new Date(g.releaseAtMs!).toISOString() },
+        `holding a withdrawal of ${g.withdrawn.length} of ${this.#announced.size} announcement(s); applied at ${new Date(g.releaseAtMs!).toISOString()} if it persists`,
+      );
+    }
+    if (g.released) log.warn({ op: 'guard', reason: 'released', withdraw: g.withdrawn.length }, 'held withdrawal persisted: applying it');
+    else if (wasHolding && !g.holding) log.info({ op: 'guard', reason: 'cleared' }, 'held withdrawal no longer wanted: nothing withdrawn');
+    clearTimeout(this.#guardTimer);
+    if (g.holding && g.releaseAtMs !== null) {
+      this.#guardTimer = setTimeout(() => this.markDirty(), Math.max(0, g.releaseAtMs - this.#now()) + 5);
+    }
+  }
+
+  #setPhase(phase: AgentPhase): void {
+    if (phase === this.#phase) return;
+    this.#o.log.info({ op: 'phase', phase, was: this.#phase }, `phase ${phase}`);
+    this.#phase = phase;
+  }
+
+  /**
+   * Withdraws everything at once and stops announcing (stop job, system
+   * shutdown). Resolves with the kernel's report.
+   */
+  async withdrawAll(): Promise<PassReport> {
+    this.#withdrawn = true;
+    await this.#running;
+    const { desired } = desiredState([], this.#o.config);
+    const pass = await this.#o.kernel.reconcile(desired);
+    if (pass.ok) this.#announced = new Map();
+    return pass;
+  }
+
+  /** Stops the loop; waits for a running cycle. Leaves the kernel as it is. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    clearTimeout(this.#guardTimer);
+    clearInterval(this.#resyncTimer);
+    await this.#running;
+  }
+}
