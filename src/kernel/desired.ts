@@ -36,10 +36,24 @@ export interface DesiredAddress {
 }
 
 export interface KernelDesired {
-  /** By `routeKey(family, dst, prefix)`. */
+  /** By `routeKey(dst, prefix)`. */
   readonly routes: ReadonlyMap<string, DesiredRoute>;
   /** By `addressKey(ip, prefix)`. */
   readonly addresses: ReadonlyMap<string, DesiredAddress>;
+  /** Where this state differs from the one it was derived from; lets a reconcile look at those keys only. */
+  readonly delta?: DesiredDelta;
+}
+
+/**
+ * The keys whose entry differs between `base` and the state holding this
+ * delta (added, changed or gone). `base` is held weakly, so a chain of old
+ * states never stays in memory; the reconciler holds the state it was last
+ * given, so for it a live `base` is enough to know the delta applies.
+ */
+export interface DesiredDelta {
+  readonly base: WeakRef<KernelDesired>;
+  readonly routes: ReadonlySet<string>;
+  readonly addresses: ReadonlySet<string>;
 }
 
 /** The fields of a plan announcement the kernel needs (structurally the planner's `Announcement`). */
@@ -86,8 +100,12 @@ export function addressKey(ip: string, prefix: number): string {
  * "addresses": one address per IP with its pool's aggregation, plus the
  * aggregated prefix as a route when shorter than a host route (see above).
  * "both": all of it.
+ *
+ * With `previous` (the state last built), the result carries the delta from
+ * it and reuses its unchanged entries: reconciling one changed Service among
+ * 20,000 then looks at one key instead of diffing the whole table.
  */
-export function desiredState(announced: readonly AnnouncedIp[], config: Config): DesiredResult {
+export function desiredState(announced: readonly AnnouncedIp[], config: Config, previous?: KernelDesired): DesiredResult {
   const { method, metric } = config.routing;
   const wantRoutes = method === 'routes' || method === 'both';
   const wantAddresses = method === 'addresses' || method === 'both';
@@ -119,5 +137,25 @@ export function desiredState(announced: readonly AnnouncedIp[], config: Config):
     addresses.set(addressKey(ip, aggregation), Object.freeze({ family: a.family, ip, prefix: aggregation }));
     if (aggregation < host) addRoute(a.family, networkOf(ip, a.family, aggregation)!, aggregation);
   }
-  return { desired: Object.freeze({ routes, addresses }), problems };
+  if (!previous) return { desired: Object.freeze({ routes, addresses }), problems };
+  const delta: DesiredDelta = {
+    base: new WeakRef(previous),
+    routes: changedKeys(previous.routes, routes, (a, b) => a.metric === b.metric),
+    addresses: changedKeys(previous.addresses, addresses, () => true),
+  };
+  return { desired: Object.freeze({ routes, addresses, delta: Object.freeze(delta) }), problems };
+}
+
+/** Keys added, changed or gone between two maps; unchanged entries of `next` become `prev`'s objects. */
+function changedKeys<V extends object>(prev: ReadonlyMap<string, V>, next: Map<string, V>, same: (a: V, b: V) => boolean): Set<string> {
+  const changed = new Set<string>();
+  for (const [key, v] of next) {
+    const p = prev.get(key);
+    if (p === undefined || !same(p, v)) changed.add(key);
+    else next.set(key, p);
+  }
+  if (next.size - changed.size !== prev.size) {
+    for (const key of prev.keys()) if (!next.has(key)) changed.add(key);
+  }
+  return changed;
 }

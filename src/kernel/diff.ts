@@ -54,59 +54,97 @@ export function addressConforms(a: ObservedAddress, s: DiffSettings): boolean {
   return ((a.flags & IFA_F_NOPREFIXROUTE) !== 0) === !s.prefixRouteInMain;
 }
 
+/** The whole diff: every desired and every observed key. */
 export function diff(desired: KernelDesired, observed: ObservedView, s: DiffSettings): KernelDiff {
-  const upserts: KernelOp[] = [];
-  const routeDeletes: KernelOp[] = [];
-  const addressDeletes: KernelOp[] = [];
-  const addressAdds: KernelOp[] = [];
-  const conflicts: RouteConflict[] = [];
-  const protocol = s.protocol;
+  const acc = new Accumulator();
+  for (const [key, d] of desired.routes) routeSlot(d, observed.routes.get(key), s, acc);
+  for (const [key, list] of observed.routes) if (!desired.routes.has(key)) routeSlot(undefined, list, s, acc);
+  for (const [key, d] of desired.addresses) addressSlot(d, observed.addresses.get(key), s, acc);
+  for (const [key, a] of observed.addresses) if (!desired.addresses.has(key)) addressSlot(undefined, a, s, acc);
+  return acc.result();
+}
 
-  for (const [key, d] of desired.routes) {
-    const list = observed.routes.get(key);
-    if (list === undefined) {
-      upserts.push({ kind: 'add-route', route: d });
-      continue;
-    }
-    let mine: ObservedRoute | undefined;
-    let holder: ObservedRoute | undefined;
-    for (const r of list) {
-      const slot = r.metric === d.metric && r.tos === 0;
-      if (r.protocol !== protocol) {
-        if (slot) holder = r;
-      } else if (slot && mine === undefined) {
-        mine = r;
-      } else {
-        routeDeletes.push({ kind: 'delete-route', route: r }); // ours, other metric or tos, or a duplicate
-      }
-    }
-    if (mine !== undefined) {
-      if (!routeConforms(mine, s)) upserts.push({ kind: 'replace-route', route: d, was: mine });
-    } else if (holder !== undefined) {
-      conflicts.push({ route: d, holder });
+/**
+ * The diff restricted to some keys — those that changed in the desired state
+ * or were touched in the kernel since the last pass. Equal to the whole diff
+ * whenever every other key was already in sync (the reconciler's invariant);
+ * costs O(keys), not O(table).
+ */
+export function diffKeys(
+  desired: KernelDesired,
+  observed: ObservedView,
+  s: DiffSettings,
+  routeKeys: Iterable<string>,
+  addressKeys: Iterable<string>,
+): KernelDiff {
+  const acc = new Accumulator();
+  for (const key of routeKeys) routeSlot(desired.routes.get(key), observed.routes.get(key), s, acc);
+  for (const key of addressKeys) addressSlot(desired.addresses.get(key), observed.addresses.get(key), s, acc);
+  return acc.result();
+}
+
+class Accumulator {
+  readonly upserts: KernelOp[] = [];
+  readonly routeDeletes: KernelOp[] = [];
+  readonly addressDeletes: KernelOp[] = [];
+  readonly addressAdds: KernelOp[] = [];
+  readonly conflicts: RouteConflict[] = [];
+
+  result(): KernelDiff {
+    const ops = this.upserts;
+    for (const op of this.addressDeletes) ops.push(op);
+    for (const op of this.addressAdds) ops.push(op);
+    for (const op of this.routeDeletes) ops.push(op);
+    return { ops, conflicts: this.conflicts };
+  }
+}
+
+/** One destination: the desired route there (if any) against the routes the table holds there. */
+function routeSlot(d: DesiredRoute | undefined, list: readonly ObservedRoute[] | undefined, s: DiffSettings, acc: Accumulator): void {
+  if (d === undefined) {
+    if (list !== undefined) for (const r of list) if (r.protocol === s.protocol) acc.routeDeletes.push({ kind: 'delete-route', route: r });
+    return;
+  }
+  if (list === undefined) {
+    acc.upserts.push({ kind: 'add-route', route: d });
+    return;
+  }
+  let mine: ObservedRoute | undefined;
+  let holder: ObservedRoute | undefined;
+  for (const r of list) {
+    const slot = r.metric === d.metric && r.tos === 0;
+    if (r.protocol !== s.protocol) {
+      if (slot) holder = r;
+    } else if (slot && mine === undefined) {
+      mine = r;
     } else {
-      upserts.push({ kind: 'add-route', route: d });
+      acc.routeDeletes.push({ kind: 'delete-route', route: r }); // ours, other metric or tos, or a duplicate
     }
   }
-  for (const [key, list] of observed.routes) {
-    if (desired.routes.has(key)) continue;
-    for (const r of list) if (r.protocol === protocol) routeDeletes.push({ kind: 'delete-route', route: r });
+  if (mine !== undefined) {
+    if (routeConforms(mine, s)) return;
+    if (holder === undefined) {
+      acc.upserts.push({ kind: 'replace-route', route: d, was: mine });
+      return;
+    }
+    // A replace hits the slot's first route, which may be the other owner's: remove ours instead.
+    acc.routeDeletes.push({ kind: 'delete-route', route: mine });
+    acc.conflicts.push({ route: d, holder });
+  } else if (holder !== undefined) {
+    acc.conflicts.push({ route: d, holder });
+  } else {
+    acc.upserts.push({ kind: 'add-route', route: d });
   }
+}
 
-  for (const [key, d] of desired.addresses) {
-    const a = observed.addresses.get(key);
-    if (a === undefined) addressAdds.push({ kind: 'add-address', address: d });
-    else if (!addressConforms(a, s)) addressAdds.push({ kind: 'replace-address', address: d, was: a });
+function addressSlot(d: DesiredAddress | undefined, a: ObservedAddress | undefined, s: DiffSettings, acc: Accumulator): void {
+  if (d === undefined) {
+    if (a !== undefined) acc.addressDeletes.push({ kind: 'delete-address', address: a });
+  } else if (a === undefined) {
+    acc.addressAdds.push({ kind: 'add-address', address: d });
+  } else if (!addressConforms(a, s)) {
+    acc.addressAdds.push({ kind: 'replace-address', address: d, was: a });
   }
-  for (const [key, a] of observed.addresses) {
-    if (!desired.addresses.has(key)) addressDeletes.push({ kind: 'delete-address', address: a });
-  }
-
-  const ops = upserts;
-  for (const op of addressDeletes) ops.push(op);
-  for (const op of addressAdds) ops.push(op);
-  for (const op of routeDeletes) ops.push(op);
-  return { ops, conflicts };
 }
 
 /** One line per operation, for logs and `cleanup`'s output. */

@@ -1,13 +1,13 @@
-// One short-lived rtnetlink socket per operation: open, ask, close. Every
-// operation has a deadline, because a request whose reply is lost (the socket's
-// receive buffer overflowed) never settles on its own; an error on the socket
-// fails the operation at once. The package's errors become AgentError NETLINK
-// here and nowhere else.
+// One short-lived rtnetlink socket per operation through the package's
+// high-level API (listing links for `version --verbose`): open, ask, close.
+// Every operation has a deadline, because a request whose reply is lost (the
+// socket's receive buffer overflowed) never settles on its own; an error on
+// the socket fails the operation at once. Errors are mapped in errors.ts.
 
 import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
-import { AgentError } from '../errors.ts';
+import { NetlinkError, toNetlinkError } from './errors.ts';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
+export { DEFAULT_TIMEOUT_MS } from './socket.ts';
 
 export async function withRtnl<T>(
   what: string,
@@ -18,31 +18,20 @@ export async function withRtnl<T>(
   try {
     sock = createRtNetlink();
   } catch (e) {
-    throw netlinkError(`${what}: cannot open an rtnetlink socket`, e);
+    throw toNetlinkError(`${what}: opening an rtnetlink socket`, e);
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AgentError('NETLINK', `${what}: no reply within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new NetlinkError(what, 'ETIMEDOUT', { detail: `no reply within ${timeoutMs} ms` })), timeoutMs);
   });
+  // RtNetlinkSocket does not re-emit the raw socket's 'error': listen there.
   const failed = new Promise<never>((_, reject) => sock.socket.on('error', reject));
   try {
     return await Promise.race([fn(sock), failed, deadline]);
   } catch (e) {
-    throw e instanceof AgentError ? e : netlinkError(what, e);
+    throw toNetlinkError(what, e);
   } finally {
     clearTimeout(timer);
     sock.socket.close();
   }
-}
-
-function netlinkError(what: string, e: unknown): AgentError {
-  let reason = String(e);
-  if (e instanceof Error) {
-    // The package rejects requests with plain `Error("Request rejected: EEXIST")`;
-    // socket errors carry `code` (ENOBUFS, ...).
-    const rejected = /^Request rejected: (\w+)$/.exec(e.message);
-    const code = (e as { code?: unknown }).code;
-    reason = rejected ? rejected[1]! : typeof code === 'string' ? `${code} (${e.message})` : e.message;
-  }
-  return new AgentError('NETLINK', `${what}: ${reason}`, { cause: e });
 }

@@ -1,0 +1,603 @@
+// The kernel reconciler: takes the whole desired state, diffs it against the
+// observed state and applies the difference — the only way anything above
+// the kernel layer changes routes and addresses.
+//
+// The observed state comes from one full dump at start, then from the
+// monitor's notifications and the answers to our own requests. It is dumped
+// again only when it may be wrong: notifications lost (ENOBUFS), the monitor
+// failed, an answer was unexpected (EEXIST on an add), a request's outcome is
+// unknown (deadline), or the interface was deleted, replaced or taken down
+// (the kernel then drops IPv4 routes without telling). A single changed
+// Service costs a diff in memory and a handful of netlink messages.
+//
+// A pass diffs only the keys that changed — in the desired state (its delta
+// from the state given before) or in the kernel (notifications) — unless the
+// observed state was just dumped or the delta does not apply: then the whole.
+//
+// Passes run one at a time. `reconcile(desired)` starts one at once (or right
+// after the running one); changes seen by the monitor that depart from the
+// desired state ask for one, coalesced: at most one pass per `minIntervalMs`
+// however many notifications arrive. Before the first `reconcile` nothing is
+// changed — a restarted agent adopts what it finds until it knows better.
+
+import { addressKey, routeKey, type KernelDesired } from './desired.ts';
+import { addressConforms, describeOp, diff, diffKeys, routeConforms, type DiffSettings, type KernelOp, type RouteConflict } from './diff.ts';
+import { toNetlinkError, errnoName } from './errors.ts';
+import { ensureInterface, type KernelLog } from './interface.ts';
+import { Monitor, type ChangeOp } from './monitor.ts';
+import { ObservedState, type ObservedRoute, type ObservedView } from './observed.ts';
+import type { KernelSettings } from './settings.ts';
+import { RtnlSocket } from './socket.ts';
+import {
+  decodeAddress,
+  decodeRoute,
+  encodeAddressDump,
+  encodeDelAddress,
+  encodeDelRoute,
+  encodeNewAddress,
+  encodeNewRoute,
+  encodeRouteDump,
+  IFA_F_NOPREFIXROUTE,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  RT_SCOPE_LINK,
+  RTN_UNICAST,
+  type AddressFields,
+  type LinkFields,
+  type RouteFields,
+} from './wire.ts';
+
+export type PassTrigger = 'start' | 'reconcile' | 'resync' | 'drift' | 'link' | 'overflow' | 'monitor' | 'retry';
+
+export interface PassCounts {
+  routesAdded: number;
+  routesReplaced: number;
+  routesDeleted: number;
+  addressesAdded: number;
+  addressesReplaced: number;
+  addressesDeleted: number;
+}
+
+export interface PassReport extends Readonly<PassCounts> {
+  readonly trigger: PassTrigger;
+  /** The observed state was dumped afresh in this pass. */
+  readonly resynced: boolean;
+  /** false: the pass could not finish and the outcome is unknown; another pass follows. */
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Operations the kernel refused (each affects only itself). */
+  readonly failed: readonly { readonly op: string; readonly errno: string }[];
+  /** Desired routes whose slot another owner's route holds (left alone). */
+  readonly conflicts: number;
+  readonly ms: number;
+}
+
+export interface ReconcilerOptions {
+  readonly settings: KernelSettings;
+  readonly log: KernelLog;
+  /** Least time between passes that notifications ask for. */
+  readonly minIntervalMs?: number;
+  /** SO_RCVBUF for the monitor socket. */
+  readonly monitorBufferSize?: number;
+  /** Called after every pass. Must not throw. */
+  readonly onPass?: (report: PassReport) => void;
+}
+
+export interface ReconcilerStats {
+  passes: number;
+  resyncs: number;
+  overflows: number;
+  /** Passes asked for by the monitor (drift, link, overflow). */
+  eventPasses: number;
+}
+
+const MAX_BACKOFF_MS = 5000;
+const MAX_FAILED_LOGGED = 10;
+
+export class KernelReconciler {
+  readonly stats: ReconcilerStats = { passes: 0, resyncs: 0, overflows: 0, eventPasses: 0 };
+  readonly #settings: KernelSettings;
+  readonly #log: KernelLog;
+  readonly #minIntervalMs: number;
+  readonly #monitorBufferSize: number | undefined;
+  readonly #onPass: ((r: PassReport) => void) | undefined;
+  #sock: RtnlSocket | undefined;
+  #monitor: Monitor | undefined;
+  #observed = new ObservedState();
+  #ifindex = 0;
+  #desired: KernelDesired | undefined;
+  #needResync = true;
+  /** The next pass diffs everything (after a dump, a failure, or a desired state without a usable delta). */
+  #fullDiff = true;
+  /** Keys the next pass must look at, when it is not a full one. */
+  #routeKeys = new Set<string>();
+  #addressKeys = new Set<string>();
+  #dumpQueue: (() => void)[] | undefined;
+  #dirty = false;
+  #trigger: PassTrigger | undefined;
+  #running = false;
+  #timer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #lastPassEnd = 0;
+  #gen = 0;
+  #waiters: { gen: number; resolve: (r: PassReport) => void }[] = [];
+  #idle: (() => void)[] = [];
+  #conflictsLogged = new Set<string>();
+  #closed = false;
+
+  private constructor(opts: ReconcilerOptions) {
+    this.#settings = opts.settings;
+    this.#log = opts.log;
+    this.#minIntervalMs = opts.minIntervalMs ?? 20;
+    this.#monitorBufferSize = opts.monitorBufferSize;
+    this.#onPass = opts.onPass;
+  }
+
+  /**
+   * Opens the monitor and the request socket, ensures the interface and dumps
+   * the table and the interface's addresses. Changes nothing else: the first
+   * `reconcile` does. Throws (NetlinkError) when the kernel cannot be read.
+   */
+  static async start(opts: ReconcilerOptions): Promise<KernelReconciler> {
+    const r = new KernelReconciler(opts);
+    r.#running = true;
+    try {
+      const report = await r.#pass('start');
+      if (!report.ok) throw new Error(report.error);
+    } catch (e) {
+      r.close();
+      throw toNetlinkError('starting the kernel reconciler', e);
+    } finally {
+      r.#running = false;
+    }
+    r.#lastPassEnd = performance.now();
+    if (r.#dirty) r.#schedule();
+    return r;
+  }
+
+  /** What the agent believes the kernel holds (read-only view; changes as passes and notifications arrive). */
+  get observed(): ObservedView {
+    return this.#observed;
+  }
+
+  get ifindex(): number {
+    return this.#ifindex;
+  }
+
+  get monitorBufferSize(): number | undefined {
+    return this.#monitor?.recvBufferSize;
+  }
+
+  /**
+   * Makes `desired` the target and resolves with the report of a pass that
+   * started after this call (calls during a running pass coalesce into the
+   * next one). Never rejects: a pass that fails says so (`ok: false`) and is
+   * retried with backoff.
+   */
+  reconcile(desired: KernelDesired): Promise<PassReport> {
+    const delta = desired.delta;
+    if (desired === this.#desired) {
+      // the same state again: only what the kernel changed meanwhile
+    } else if (!this.#fullDiff && delta !== undefined && this.#desired !== undefined && delta.base.deref() === this.#desired) {
+      for (const k of delta.routes) this.#routeKeys.add(k);
+      for (const k of delta.addresses) this.#addressKeys.add(k);
+    } else {
+      this.#fullDiff = true;
+    }
+    this.#desired = desired;
+    return this.#waitForPass('reconcile');
+  }
+
+  /** Dumps afresh, then reconciles (the agent's periodic safety net). */
+  resync(): Promise<PassReport> {
+    this.#needResync = true;
+    return this.#waitForPass('resync');
+  }
+
+  /** Resolves when no pass is running or scheduled (tests, benchmarks, shutdown). */
+  whenIdle(): Promise<void> {
+    if (!this.#running && !this.#timer && !this.#dirty) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Idempotent. Leaves the kernel as it is (withdrawing is the caller's decision: reconcile an empty state first). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#monitor?.close();
+    this.#sock?.close();
+    const closed = this.#report('reconcile', false, { ...zeroCounts() }, [], 0, 0, 'closed');
+    for (const w of this.#waiters.splice(0)) w.resolve(closed);
+    for (const i of this.#idle.splice(0)) i();
+  }
+
+  #waitForPass(trigger: PassTrigger): Promise<PassReport> {
+    if (this.#closed) return Promise.resolve(this.#report(trigger, false, zeroCounts(), [], 0, 0, 'closed'));
+    const gen = ++this.#gen;
+    const p = new Promise<PassReport>((resolve) => this.#waiters.push({ gen, resolve }));
+    this.#dirty = true;
+    this.#trigger ??= trigger;
+    if (!this.#running) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#loop();
+    }
+    return p;
+  }
+
+  /** A change seen by the monitor asks for a pass: coalesced, at most one per minIntervalMs. */
+  #request(trigger: PassTrigger): void {
+    if (this.#closed) return;
+    this.#dirty = true;
+    this.#trigger ??= trigger;
+    if (!this.#running && !this.#timer) this.#schedule();
+  }
+
+  #schedule(): void {
+    const wait = this.#failures > 0 ? Math.min(MAX_BACKOFF_MS, this.#minIntervalMs * 2 ** this.#failures) : this.#minIntervalMs;
+    const delay = Math.max(0, this.#lastPassEnd + wait - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#loop();
+    }, delay);
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#running || this.#closed) return;
+    this.#running = true;
+    try {
+      while (this.#dirty && !this.#closed) {
+        this.#dirty = false;
+        const trigger = this.#trigger ?? 'retry';
+        this.#trigger = undefined;
+        const startGen = this.#gen;
+        if (trigger !== 'reconcile' && trigger !== 'resync') this.stats.eventPasses++;
+        const report = await this.#pass(trigger);
+        this.#lastPassEnd = performance.now();
+        if (report.ok) this.#failures = 0;
+        else {
+          this.#failures++;
+          this.#dirty = true;
+          this.#trigger ??= 'retry';
+        }
+        const done = this.#waiters.filter((w) => w.gen <= startGen);
+        this.#waiters = this.#waiters.filter((w) => w.gen > startGen);
+        for (const w of done) w.resolve(report);
+        // Direct calls go on at once; what the monitor or a failure asks for waits its turn.
+        if (this.#dirty && this.#waiters.length === 0) {
+          if (!this.#closed) this.#schedule();
+          break;
+        }
+      }
+    } finally {
+      this.#running = false;
+      if (!this.#timer && !this.#dirty) for (const i of this.#idle.splice(0)) i();
+    }
+  }
+
+  async #pass(trigger: PassTrigger): Promise<PassReport> {
+    const t0 = performance.now();
+    this.stats.passes++;
+    const counts = zeroCounts();
+    const failed: { op: string; errno: string }[] = [];
+    let resynced = false;
+    let conflicts = 0;
+    try {
+      if (!this.#sock || this.#sock.closed) this.#sock = new RtnlSocket({ timeoutMs: this.#settings.timeoutMs });
+      if (!this.#monitor) this.#openMonitor();
+      if (this.#needResync || this.#ifindex === 0) {
+        await this.#resync(this.#sock);
+        resynced = true;
+      }
+      const desired = this.#desired;
+      const full = this.#fullDiff;
+      const routeKeys = this.#routeKeys;
+      const addressKeys = this.#addressKeys;
+      this.#fullDiff = false;
+      this.#routeKeys = new Set();
+      this.#addressKeys = new Set();
+      if (desired) {
+        const d = full ? diff(desired, this.#observed, this.#diffSettings()) : diffKeys(desired, this.#observed, this.#diffSettings(), routeKeys, addressKeys);
+        conflicts = this.#noteConflicts(d.conflicts, full ? undefined : routeKeys);
+        if (d.ops.length > 0) await this.#apply(this.#sock, d.ops, counts, failed);
+      }
+    } catch (e) {
+      this.#needResync = true;
+      this.#fullDiff = true;
+      const err = toNetlinkError('reconciling', e);
+      this.#log.warn({ op: 'reconcile', trigger, err: err.message }, 'kernel pass failed; will dump and retry');
+      return this.#finish(this.#report(trigger, resynced, counts, failed, conflicts, performance.now() - t0, err.message));
+    }
+    return this.#finish(this.#report(trigger, resynced, counts, failed, conflicts, performance.now() - t0));
+  }
+
+  #finish(r: PassReport): PassReport {
+    const changed = r.routesAdded + r.routesReplaced + r.routesDeleted + r.addressesAdded + r.addressesReplaced + r.addressesDeleted;
+    if (changed > 0 || r.failed.length > 0) {
+      const { trigger, resynced, ms, failed, ...rest } = r;
+      this.#log.info({ op: 'reconcile', trigger, resynced, ...rest, failed: failed.length, ms: Math.round(ms * 100) / 100 }, 'kernel reconciled');
+    }
+    try {
+      this.#onPass?.(r);
+    } catch {
+      // a hook's trouble is its own
+    }
+    return r;
+  }
+
+  #report(trigger: PassTrigger, resynced: boolean, counts: PassCounts, failed: PassReport['failed'], conflicts: number, ms: number, error?: string): PassReport {
+    const r: PassReport = { trigger, resynced, ok: error === undefined, failed, conflicts, ms, ...counts };
+    return error === undefined ? r : { ...r, error };
+  }
+
+  #diffSettings(): DiffSettings {
+    return { protocol: this.#settings.protocol, ifindex: this.#ifindex, prefixRouteInMain: this.#settings.prefixRouteInMain };
+  }
+
+  /** Warns once per conflict; returns how many there are now. `examined`: the keys this pass looked at (all when undefined). */
+  #noteConflicts(list: readonly RouteConflict[], examined: ReadonlySet<string> | undefined): number {
+    const now = new Set<string>();
+    for (const c of list) {
+      const key = routeKey(c.route.dst, c.route.prefix);
+      now.add(key);
+      if (this.#conflictsLogged.has(key)) continue;
+      this.#log.warn(
+        { op: 'reconcile', ip: key, reason: 'slot-held', protocol: c.holder.protocol, metric: c.route.metric, table: this.#settings.table },
+        'another owner\'s route holds this destination and metric in our table: left alone, not announced by us',
+      );
+    }
+    if (examined === undefined) this.#conflictsLogged = now;
+    else {
+      for (const k of examined) if (!now.has(k)) this.#conflictsLogged.delete(k);
+      for (const k of now) this.#conflictsLogged.add(k);
+    }
+    return this.#conflictsLogged.size;
+  }
+
+  // ---- full dump ------------------------------------------------------------
+
+  async #resync(sock: RtnlSocket): Promise<void> {
+    this.#needResync = false;
+    this.#fullDiff = true;
+    this.stats.resyncs++;
+    const iface = await ensureInterface(sock, { name: this.#settings.interfaceName, kind: this.#settings.interfaceKind }, this.#log);
+    this.#ifindex = iface.index;
+    const queue: (() => void)[] = [];
+    this.#dumpQueue = queue;
+    try {
+      const fresh = new ObservedState();
+      const table = this.#settings.table;
+      const ifindex = iface.index;
+      for (const family of [4, 6] as const) {
+        await sock.dump(encodeRouteDump(family), `dumping IPv${family} routes`, (buf, off, len) => {
+          const r = decodeRoute(buf, off, len, table);
+          if (r) fresh.addRoute(r, false);
+        });
+        await sock.dump(encodeAddressDump(family), `dumping IPv${family} addresses`, (buf, off, len) => {
+          const a = decodeAddress(buf, off, len, ifindex);
+          if (a) fresh.addAddress(a);
+        });
+      }
+      // Notifications that arrived during the dump are applied on top, in order:
+      // for every key the last word wins, whether it came before the dump saw it or after.
+      this.#observed = fresh;
+      for (const fn of queue) fn();
+    } finally {
+      this.#dumpQueue = undefined;
+    }
+    this.#log.debug({ op: 'resync', routes: this.#observed.routes.size, addresses: this.#observed.addresses.size, ifindex: this.#ifindex }, 'kernel state dumped');
+  }
+
+  // ---- applying -------------------------------------------------------------
+
+  async #apply(sock: RtnlSocket, ops: readonly KernelOp[], counts: PassCounts, failed: { op: string; errno: string }[]): Promise<void> {
+    const { table, protocol, prefixRouteInMain } = this.#settings;
+    const oif = this.#ifindex;
+    const ifaFlags = prefixRouteInMain ? 0 : IFA_F_NOPREFIXROUTE;
+    const msgs: Buffer[] = [];
+    const opOf: number[] = []; // per message: index of its op
+    const push = (i: number, m: Buffer | undefined) => {
+      if (m === undefined) {
+        failed.push({ op: describeOp(ops[i]!), errno: 'EINVAL' });
+        return false;
+      }
+      msgs.push(m);
+      opOf.push(i);
+      return true;
+    };
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      switch (op.kind) {
+        case 'add-route':
+        case 'replace-route': {
+          const r = op.route;
+          const flags = op.kind === 'add-route' ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE | NLM_F_REPLACE;
+          push(i, encodeNewRoute({ family: r.family, dst: r.dst, prefix: r.prefix, table, metric: r.metric, tos: 0, protocol, oif }, flags));
+          break;
+        }
+        case 'delete-route':
+          push(i, encodeDelRoute({ ...op.route, table, protocol: op.route.protocol }));
+          break;
+        case 'add-address':
+          push(i, encodeNewAddress({ ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
+          break;
+        case 'replace-address':
+          // IPv6 changes an address's flags in place; IPv4 ignores them on replace: delete, add.
+          if (op.address.family === 6) push(i, encodeNewAddress({ ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_REPLACE));
+          else if (push(i, encodeDelAddress({ ...op.was, ifindex: oif }))) push(i, encodeNewAddress({ ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
+          break;
+        case 'delete-address':
+          push(i, encodeDelAddress({ ...op.address, ifindex: oif }));
+          break;
+      }
+    }
+    if (msgs.length === 0) return;
+    const results = await sock.batch(msgs, `applying ${ops.length} kernel change${ops.length === 1 ? '' : 's'}`);
+    let logged = 0;
+    let settled = -1;
+    for (let m = 0; m < msgs.length; m++) {
+      const i = opOf[m]!;
+      if (i === settled) continue; // the second half of a delete+add whose first half failed
+      if (m + 1 < msgs.length && opOf[m + 1] === i && results[m] === 0) continue; // the first half of a delete+add
+      settled = i;
+      const errno = results[m]!;
+      const outcome = this.#settle(ops[i]!, errno, counts);
+      if (outcome !== 'failed') continue;
+      const name = errnoName(errno);
+      this.#retryLater(ops[i]!);
+      failed.push({ op: describeOp(ops[i]!), errno: name });
+      if (logged++ < MAX_FAILED_LOGGED) this.#log.warn({ op: 'reconcile', change: describeOp(ops[i]!), err: name }, 'kernel refused a change');
+    }
+  }
+
+  /** Books one operation's answer into the observed state and the counts. */
+  #settle(op: KernelOp, errno: number, counts: PassCounts): 'done' | 'stale' | 'failed' {
+    const name = errno === 0 ? '' : errnoName(errno);
+    if (name === 'ENODEV') {
+      this.#needResync = true; // the interface went away under us
+      this.#request('link');
+      return 'stale';
+    }
+    switch (op.kind) {
+      case 'add-route':
+      case 'replace-route':
+        if (errno === 0) {
+          this.#observed.addRoute(this.#ours(op.route), op.kind === 'replace-route');
+          if (op.kind === 'add-route') counts.routesAdded++;
+          else counts.routesReplaced++;
+          return 'done';
+        }
+        if (name === 'EEXIST' || name === 'ENOENT') return this.#stale();
+        return 'failed';
+      case 'delete-route':
+        if (errno === 0 || name === 'ESRCH') {
+          this.#observed.deleteRoute(op.route);
+          if (errno === 0) counts.routesDeleted++;
+          return 'done';
+        }
+        return 'failed';
+      case 'add-address':
+      case 'replace-address':
+        if (errno === 0) {
+          this.#observed.addAddress(this.#ourAddress(op.address));
+          if (op.kind === 'add-address') counts.addressesAdded++;
+          else counts.addressesReplaced++;
+          return 'done';
+        }
+        if (name === 'EEXIST') return this.#stale();
+        return 'failed';
+      case 'delete-address':
+        if (errno === 0 || name === 'EADDRNOTAVAIL') {
+          this.#observed.deleteAddress(op.address);
+          if (errno === 0) counts.addressesDeleted++;
+          return 'done';
+        }
+        return 'failed';
+    }
+  }
+
+  /** A refused change is tried again in the next pass (which it does not ask for by itself). */
+  #retryLater(op: KernelOp): void {
+    if (op.kind === 'add-route' || op.kind === 'replace-route' || op.kind === 'delete-route') this.#routeKeys.add(routeKey(op.route.dst, op.route.prefix));
+    else this.#addressKeys.add(addressKey(op.address.ip, op.address.prefix));
+  }
+
+  /** The kernel holds something our view lacks: dump again. */
+  #stale(): 'stale' {
+    this.#needResync = true;
+    this.#request('retry');
+    return 'stale';
+  }
+
+  #ours(r: { family: 4 | 6; dst: string; prefix: number; metric: number }): ObservedRoute {
+    const { table, protocol } = this.#settings;
+    return { ...r, table, tos: 0, protocol, scope: RT_SCOPE_LINK, type: RTN_UNICAST, oif: this.#ifindex, gateway: false, multipath: false };
+  }
+
+  #ourAddress(a: { family: 4 | 6; ip: string; prefix: number }): AddressFields {
+    const flags = this.#settings.prefixRouteInMain ? 0 : IFA_F_NOPREFIXROUTE;
+    return { ...a, ifindex: this.#ifindex, flags, scope: 0, linkLocal: false };
+  }
+
+  // ---- notifications --------------------------------------------------------
+
+  #openMonitor(): void {
+    this.#needResync = true; // whatever happened while no one listened
+    this.#monitor = new Monitor(
+      { table: this.#settings.table, ...(this.#monitorBufferSize ? { recvBufferSize: this.#monitorBufferSize } : {}) },
+      {
+        route: (op, r, replace, port) => {
+          // Our own route changes were booked when the kernel answered; their
+          // echoes, late, could undo a newer booking of the same key.
+          if (port === 0 || port !== this.#sock?.port) this.#onRoute(op, r, replace);
+        },
+        address: (op, a) => this.#onAddress(op, a),
+        link: (op, l) => this.#onLink(op, l),
+        overflow: () => {
+          this.stats.overflows++;
+          this.#needResync = true;
+          this.#request('overflow');
+        },
+        failed: (e) => {
+          this.#monitor = undefined;
+          this.#log.warn({ op: 'monitor', err: e.message }, 'netlink monitor failed; reopening it and dumping again');
+          this.#needResync = true;
+          this.#request('monitor');
+        },
+      },
+    );
+  }
+
+  #onRoute(op: ChangeOp, r: RouteFields, replace: boolean): void {
+    const apply = () => (op === 'new' ? this.#observed.addRoute(r, replace) : this.#observed.deleteRoute(r));
+    if (this.#dumpQueue) this.#dumpQueue.push(apply);
+    else apply();
+    const desired = this.#desired;
+    if (!desired) return;
+    const key = routeKey(r.dst, r.prefix);
+    const d = desired.routes.get(key);
+    let departs: boolean;
+    if (r.protocol !== this.#settings.protocol) departs = op === 'del' && d !== undefined; // a held slot may be free now
+    else if (op === 'del') departs = d !== undefined && d.metric === r.metric && r.tos === 0;
+    else departs = d === undefined || d.metric !== r.metric || r.tos !== 0 || !routeConforms(r, this.#diffSettings());
+    if (!departs) return;
+    this.#routeKeys.add(key);
+    this.#request('drift');
+  }
+
+  #onAddress(op: ChangeOp, a: AddressFields): void {
+    if (a.ifindex !== this.#ifindex || this.#ifindex === 0 || a.linkLocal) return;
+    const apply = () => (op === 'new' ? this.#observed.addAddress(a) : this.#observed.deleteAddress(a));
+    if (this.#dumpQueue) this.#dumpQueue.push(apply);
+    else apply();
+    const desired = this.#desired;
+    if (!desired) return;
+    const key = addressKey(a.ip, a.prefix);
+    const wanted = desired.addresses.has(key);
+    if (!(op === 'del' ? wanted : !wanted || !addressConforms(a, this.#diffSettings()))) return;
+    this.#addressKeys.add(key);
+    this.#request('drift');
+  }
+
+  #onLink(op: ChangeOp, l: LinkFields): void {
+    if (l.family !== 0) return; // per-family news (IPv6, bridge) about a link, not the link
+    const name = this.#settings.interfaceName;
+    const known = this.#ifindex !== 0 && l.index === this.#ifindex;
+    if (!known && l.name !== name) return;
+    let gone = false;
+    if (op === 'del') gone = known;
+    else if (!known) gone = true; // a new link with our name: ours was replaced
+    else gone = l.name !== name || !l.up; // renamed, or taken down (IPv4 routes dropped silently)
+    if (!gone) return;
+    if (op === 'del' || l.name !== name) this.#ifindex = 0;
+    this.#needResync = true;
+    this.#request('link');
+  }
+}
+
+function zeroCounts(): PassCounts {
+  return { routesAdded: 0, routesReplaced: 0, routesDeleted: 0, addressesAdded: 0, addressesReplaced: 0, addressesDeleted: 0 };
+}

@@ -1,0 +1,28 @@
+// The part of the Config the kernel layer reads, taken once.
+
+import type { Config } from '../config/index.ts';
+import { DEFAULT_TIMEOUT_MS } from './socket.ts';
+
+export interface KernelSettings {
+  readonly interfaceName: string;
+  /** Link kind to create when the interface is missing (dummy, bridge). */
+  readonly interfaceKind: string;
+  readonly table: number;
+  /** Our routes' protocol: the only routes in the table we touch. */
+  readonly protocol: number;
+  /** false: addresses get IFA_F_NOPREFIXROUTE and the prefix lives in our table only (see desired.ts). */
+  readonly prefixRouteInMain: boolean;
+  /** Deadline of one netlink request. */
+  readonly timeoutMs: number;
+}
+
+export function kernelSettings(config: Config): KernelSettings {
+  return Object.freeze({
+    interfaceName: config.interface.name,
+    interfaceKind: config.interface.kind,
+    table: config.routing.table,
+    protocol: config.routing.protocol,
+    prefixRouteInMain: config.routing.prefixRouteInMain,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+  });
+}
