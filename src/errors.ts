@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'KUBECONFIG'
   | 'API'
   | 'OBJECTS_FILE'
-  | 'DBUS';
+  | 'DBUS'
+  | 'HTTP';
 
 export class AgentError extends Error {
   readonly code: ErrorCode;
