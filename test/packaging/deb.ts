@@ -76,9 +76,25 @@ function inputs(): string[] {
   return files;
 }
 
-/** The executable of `npm run build`, built if missing. */
+/** Whatever the executable is built from (as packaging/build-deb.sh checks it). */
+function binaryInputs(): string[] {
+  const files = ['package.json', 'package-lock.json'].map((f) => join(ROOT, f));
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) files.push(p);
+    }
+  };
+  for (const d of ['src', 'scripts', 'patches']) walk(join(ROOT, d));
+  return files;
+}
+
+/** The executable of `npm run build`, built if missing or older than its sources. */
 export function ensureBinary(): string {
-  if (!existsSync(BINARY)) {
+  const built = existsSync(BINARY) ? statSync(BINARY).mtimeMs : 0;
+  if (binaryInputs().some((f) => statSync(f).mtimeMs > built)) {
     const env = { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
     ok('npm', ['run', '-s', 'build'], { cwd: ROOT, env });
   }
