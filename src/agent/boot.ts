@@ -6,10 +6,16 @@
 // Steps:
 //   1. read the kernel's boot id and the record in the state directory;
 //   2. decide fresh boot vs restart (boot-record.ts);
-//   3. record the current boot id.
-// The kernel layer adds its sweep of stale routes between 2 and 3.
+//   3. kernel: on a fresh boot delete every route of ours in the table and
+//      every address on the interface (nothing of ours can be valid yet); on
+//      a restart keep them all for the reconciler to adopt; either way the
+//      interface exists and is up (kernel/sweep.ts bootKernel);
+//   4. record the current boot id — only after 3 succeeded, so that a failed
+//      sweep is tried again by the next start instead of being skipped as
+//      "same boot".
 
 import type { Logger } from '../system/logger.ts';
+import { bootKernel, type BootKernelReport, type KernelSettings } from '../kernel/index.ts';
 import { classifyBoot, readCurrentBootId, readRecord, writeRecord, type BootVerdict } from './boot-record.ts';
 
 export interface BootPhaseOptions {
@@ -17,16 +23,32 @@ export interface BootPhaseOptions {
   readonly log: Logger;
   /** For tests: where the kernel's boot id is read from. */
   readonly bootIdPath?: string;
+  /** The kernel layer's settings; absent: no kernel step (tests of the record alone). */
+  readonly kernel?: KernelSettings;
 }
 
-export function runBootPhase(opts: BootPhaseOptions): BootVerdict & { bootId: string } {
+export type BootPhaseResult = BootVerdict & { readonly bootId: string; readonly kernel?: BootKernelReport };
+
+export async function runBootPhase(opts: BootPhaseOptions): Promise<BootPhaseResult> {
   const bootId = readCurrentBootId(opts.bootIdPath);
   const record = readRecord(opts.stateDirectory);
   const verdict = classifyBoot(record, bootId);
   if (record.state === 'unreadable') {
     opts.log.warn({ op: 'boot', reason: verdict.why, err: record.error }, 'boot record unreadable: treating this start as a restart within the same boot (keeping kernel state)');
   }
+  const kernel = opts.kernel ? await bootKernel(opts.kernel, verdict.kind === 'fresh', opts.log) : undefined;
   writeRecord(opts.stateDirectory, bootId);
-  opts.log.info({ op: 'boot', boot: verdict.kind, reason: verdict.why, bootId }, verdict.kind === 'fresh' ? 'fresh boot' : 'restart within the same boot');
-  return { ...verdict, bootId };
+  const swept = kernel?.swept;
+  opts.log.info(
+    {
+      op: 'boot',
+      boot: verdict.kind,
+      reason: verdict.why,
+      bootId,
+      ...(swept ? { routesRemoved: swept.routes.length, addressesRemoved: swept.addresses.length } : {}),
+      ...(kernel ? { interface: kernel.interface.name, ifindex: kernel.interface.index, created: kernel.interface.created } : {}),
+    },
+    verdict.kind === 'fresh' ? 'fresh boot' : 'restart within the same boot',
+  );
+  return kernel ? { ...verdict, bootId, kernel } : { ...verdict, bootId };
 }

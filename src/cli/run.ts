@@ -1,4 +1,5 @@
 import { runBootPhase } from '../agent/boot.ts';
+import { kernelSettings } from '../kernel/index.ts';
 import { loadContext, type GlobalFlags } from './context.ts';
 
 export interface RunOptions {
@@ -10,7 +11,7 @@ export interface RunOptions {
 export async function bootCommand(opts: RunOptions): Promise<void> {
   const ctx = loadContext(opts.path, opts.globals);
   for (const w of ctx.warnings) ctx.log.warn({ op: 'config' }, w);
-  runBootPhase({ stateDirectory: ctx.config.state.directory, log: ctx.log });
+  await runBootPhase({ stateDirectory: ctx.config.state.directory, log: ctx.log, kernel: kernelSettings(ctx.config) });
 }
 
 /**
@@ -20,7 +21,7 @@ export async function bootCommand(opts: RunOptions): Promise<void> {
 export async function runCommand(opts: RunOptions): Promise<void> {
   const ctx = loadContext(opts.path, opts.globals);
   for (const w of ctx.warnings) ctx.log.warn({ op: 'config' }, w);
-  const boot = runBootPhase({ stateDirectory: ctx.config.state.directory, log: ctx.log });
+  const boot = await runBootPhase({ stateDirectory: ctx.config.state.directory, log: ctx.log, kernel: kernelSettings(ctx.config) });
   // Handlers first: a SIGTERM that arrives right after "running" is announced
   // must reach them, not the default action.
   const stopped = untilSignal(['SIGTERM', 'SIGINT']);

@@ -45,9 +45,9 @@ export interface KernelDiff {
   readonly conflicts: readonly RouteConflict[];
 }
 
-/** Is this route of ours exactly as we write it? */
+/** Is this route of ours exactly as we write it? (IPv6 has no route scope: the kernel reports universe for all.) */
 export function routeConforms(r: ObservedRoute, s: DiffSettings): boolean {
-  return r.oif === s.ifindex && r.type === RTN_UNICAST && r.scope === RT_SCOPE_LINK && !r.gateway && !r.multipath;
+  return r.oif === s.ifindex && r.type === RTN_UNICAST && (r.family === 6 || r.scope === RT_SCOPE_LINK) && !r.gateway && !r.multipath;
 }
 
 export function addressConforms(a: ObservedAddress, s: DiffSettings): boolean {

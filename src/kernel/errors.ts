@@ -37,7 +37,12 @@ const KNOWN: ReadonlySet<string> = new Set<Errno>([
   'EBADF',
 ]);
 
-const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+// Some numbers have two names (EOPNOTSUPP = ENOTSUP, EAGAIN = EWOULDBLOCK): the first seen wins, the kernel's seeded first.
+const NAMES = new Map<number, string>();
+for (const name of ['EOPNOTSUPP', 'EAGAIN', ...Object.keys(constants.errno)]) {
+  const n = (constants.errno as Record<string, number>)[name];
+  if (n !== undefined && !NAMES.has(n)) NAMES.set(n, name);
+}
 
 export class NetlinkError extends AgentError {
   readonly errno: Errno;

@@ -65,9 +65,9 @@ export async function ensureInterface(sock: RtnlSocket, want: { name: string; ki
     await sock.request(encodeConfigureLink(link.index), `configuring interface ${want.name}`);
   } catch (e) {
     // e.g. IPv6 disabled on this host: its settings are refused; up is what matters.
-    log.warn({ op: 'interface', interface: want.name, err: (e as Error).message }, 'cannot set promote_secondaries / addr_gen_mode; bringing the interface up only');
-    await sock.request(encodeSetLinkUp(link.index), `bringing interface ${want.name} up`);
+    log.warn({ op: 'interface', interface: want.name, err: (e as Error).message }, 'cannot set promote_secondaries / addr_gen_mode on the interface');
   }
+  if (!link.up) await sock.request(encodeSetLinkUp(link.index), `bringing interface ${want.name} up`);
   return { index: link.index, name: want.name, kind: link.kind, created };
 }
 

@@ -42,6 +42,7 @@ import {
   NLM_F_EXCL,
   NLM_F_REPLACE,
   RT_SCOPE_LINK,
+  RT_SCOPE_UNIVERSE,
   RTN_UNICAST,
   type AddressFields,
   type LinkFields,
@@ -70,7 +71,10 @@ export interface PassReport extends Readonly<PassCounts> {
   readonly failed: readonly { readonly op: string; readonly errno: string }[];
   /** Desired routes whose slot another owner's route holds (left alone). */
   readonly conflicts: number;
+  /** Duration of the pass. */
   readonly ms: number;
+  /** From the first request this pass answers (a reconcile call, a notification) to its end: for drift, the repair time. */
+  readonly latencyMs: number;
 }
 
 export interface ReconcilerOptions {
@@ -116,7 +120,9 @@ export class KernelReconciler {
   #dumpQueue: (() => void)[] | undefined;
   #dirty = false;
   #trigger: PassTrigger | undefined;
+  #requestedAt: number | undefined;
   #running = false;
+  #passRequestedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
   #lastPassEnd = 0;
@@ -125,6 +131,7 @@ export class KernelReconciler {
   #idle: (() => void)[] = [];
   #conflictsLogged = new Set<string>();
   #closed = false;
+  #lastError: Error | undefined;
 
   private constructor(opts: ReconcilerOptions) {
     this.#settings = opts.settings;
@@ -144,7 +151,7 @@ export class KernelReconciler {
     r.#running = true;
     try {
       const report = await r.#pass('start');
-      if (!report.ok) throw new Error(report.error);
+      if (!report.ok) throw r.#lastError ?? new Error(report.error);
     } catch (e) {
       r.close();
       throw toNetlinkError('starting the kernel reconciler', e);
@@ -220,6 +227,7 @@ export class KernelReconciler {
     const p = new Promise<PassReport>((resolve) => this.#waiters.push({ gen, resolve }));
     this.#dirty = true;
     this.#trigger ??= trigger;
+    this.#requestedAt ??= performance.now();
     if (!this.#running) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -233,6 +241,7 @@ export class KernelReconciler {
     if (this.#closed) return;
     this.#dirty = true;
     this.#trigger ??= trigger;
+    this.#requestedAt ??= performance.now();
     if (!this.#running && !this.#timer) this.#schedule();
   }
 
@@ -253,6 +262,8 @@ export class KernelReconciler {
         this.#dirty = false;
         const trigger = this.#trigger ?? 'retry';
         this.#trigger = undefined;
+        this.#passRequestedAt = this.#requestedAt ?? performance.now();
+        this.#requestedAt = undefined;
         const startGen = this.#gen;
         if (trigger !== 'reconcile' && trigger !== 'resync') this.stats.eventPasses++;
         const report = await this.#pass(trigger);
@@ -308,6 +319,7 @@ export class KernelReconciler {
       this.#needResync = true;
       this.#fullDiff = true;
       const err = toNetlinkError('reconciling', e);
+      this.#lastError = err;
       this.#log.warn({ op: 'reconcile', trigger, err: err.message }, 'kernel pass failed; will dump and retry');
       return this.#finish(this.#report(trigger, resynced, counts, failed, conflicts, performance.now() - t0, err.message));
     }
@@ -317,8 +329,8 @@ export class KernelReconciler {
   #finish(r: PassReport): PassReport {
     const changed = r.routesAdded + r.routesReplaced + r.routesDeleted + r.addressesAdded + r.addressesReplaced + r.addressesDeleted;
     if (changed > 0 || r.failed.length > 0) {
-      const { trigger, resynced, ms, failed, ...rest } = r;
-      this.#log.info({ op: 'reconcile', trigger, resynced, ...rest, failed: failed.length, ms: Math.round(ms * 100) / 100 }, 'kernel reconciled');
+      const { trigger, resynced, ms, latencyMs, failed, ...rest } = r;
+      this.#log.info({ op: 'reconcile', trigger, resynced, ...rest, failed: failed.length, ms: Math.round(ms * 100) / 100, latencyMs: Math.round(latencyMs * 100) / 100 }, 'kernel reconciled');
     }
     try {
       this.#onPass?.(r);
@@ -329,7 +341,8 @@ export class KernelReconciler {
   }
 
   #report(trigger: PassTrigger, resynced: boolean, counts: PassCounts, failed: PassReport['failed'], conflicts: number, ms: number, error?: string): PassReport {
-    const r: PassReport = { trigger, resynced, ok: error === undefined, failed, conflicts, ms, ...counts };
+    const latencyMs = this.#passRequestedAt ? performance.now() - this.#passRequestedAt : ms;
+    const r: PassReport = { trigger, resynced, ok: error === undefined, failed, conflicts, ms, latencyMs, ...counts };
     return error === undefined ? r : { ...r, error };
   }
 
@@ -514,7 +527,8 @@ export class KernelReconciler {
 
   #ours(r: { family: 4 | 6; dst: string; prefix: number; metric: number }): ObservedRoute {
     const { table, protocol } = this.#settings;
-    return { ...r, table, tos: 0, protocol, scope: RT_SCOPE_LINK, type: RTN_UNICAST, oif: this.#ifindex, gateway: false, multipath: false };
+    const scope = r.family === 4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE; // as the kernel reports it
+    return { ...r, table, tos: 0, protocol, scope, type: RTN_UNICAST, oif: this.#ifindex, gateway: false, multipath: false };
   }
 
   #ourAddress(a: { family: 4 | 6; ip: string; prefix: number }): AddressFields {

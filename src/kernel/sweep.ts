@@ -7,8 +7,9 @@
 // kernel itself refuses to delete anything else.
 
 import { errnoName } from './errors.ts';
-import { getLink, removeInterface } from './interface.ts';
+import { ensureInterface, getLink, removeInterface, type InterfaceState, type KernelLog } from './interface.ts';
 import type { ObservedAddress, ObservedRoute } from './observed.ts';
+import type { KernelSettings } from './settings.ts';
 import { RtnlSocket } from './socket.ts';
 import { decodeAddress, decodeRoute, encodeAddressDump, encodeDelAddress, encodeDelRoute, encodeRouteDump } from './wire.ts';
 
@@ -84,4 +85,35 @@ export function describeRoute(r: ObservedRoute): string {
 
 export function describeAddress(a: ObservedAddress, ifname: string): string {
   return `address ${a.ip}/${a.prefix} dev ${ifname}`;
+}
+
+export interface BootKernelReport {
+  /** What a fresh boot's sweep removed (undefined on a restart within the same boot: everything is kept). */
+  readonly swept: SweepReport | undefined;
+  readonly interface: InterfaceState;
+}
+
+/**
+ * The kernel part of the boot phase. Fresh boot: nothing of ours can be valid
+ * yet, so every route of ours in the table and every address on the interface
+ * goes. Either way the interface then exists and is up. No waiting: the
+ * kernel answers at once (kube-vip sleeps a fixed 10 s before its cleanup).
+ */
+export async function bootKernel(settings: KernelSettings, fresh: boolean, log: KernelLog): Promise<BootKernelReport> {
+  const swept = fresh
+    ? await sweep({ interfaceName: settings.interfaceName, table: settings.table, protocol: settings.protocol, timeoutMs: settings.timeoutMs })
+    : undefined;
+  if (swept) {
+    const removed = [...swept.routes.map(describeRoute), ...swept.addresses.map((a) => describeAddress(a, settings.interfaceName))];
+    for (const what of removed.slice(0, 20)) log.info({ op: 'boot', reason: 'stale' }, `removed ${what}`);
+    if (removed.length > 20) log.info({ op: 'boot', reason: 'stale' }, `... and ${removed.length - 20} more`);
+    for (const f of swept.failed) log.warn({ op: 'boot', err: f.errno }, `could not remove ${f.what}`);
+  }
+  const sock = new RtnlSocket({ timeoutMs: settings.timeoutMs });
+  try {
+    const iface = await ensureInterface(sock, { name: settings.interfaceName, kind: settings.interfaceKind }, log);
+    return { swept, interface: iface };
+  } finally {
+    sock.close();
+  }
 }

@@ -439,10 +439,12 @@ export function encodeCreateLink(name: string, kind: string): Buffer {
 }
 
 /**
- * RTM_NEWLINK on an existing link: up, IPv4 promote_secondaries on (deleting
- * the primary address of an aggregated prefix must not take the others with
- * it), IPv6 addr_gen_mode none (no link-local: the interface carries only the
- * agent's addresses).
+ * RTM_NEWLINK on an existing link: IPv4 promote_secondaries on (deleting the
+ * primary address of an aggregated prefix must not take the others with it),
+ * IPv6 addr_gen_mode none (no link-local: the interface carries only the
+ * agent's addresses). Not `up`: the kernel applies flags before these, and an
+ * interface that comes up first has its link-local address already; bring it
+ * up with encodeSetLinkUp afterwards.
  */
 export function encodeConfigureLink(index: number): Buffer {
   // IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { [PROMOTE_SECONDARIES] = 1 } }, AF_INET6 { IFLA_INET6_ADDR_GEN_MODE = NONE } }
@@ -453,7 +455,7 @@ export function encodeConfigureLink(index: number): Buffer {
   const len = NLMSG_HDRLEN + IFINFOMSG_LEN + afSpec;
   const buf = Buffer.alloc(len);
   header(buf, len, RTM_NEWLINK, 0);
-  ifinfomsg(buf, index, IFF_UP, IFF_UP);
+  ifinfomsg(buf, index, 0, 0);
   let off = NLMSG_HDRLEN + IFINFOMSG_LEN;
   const nest = (type: number, size: number) => {
     buf.writeUInt16LE(size, off);
@@ -471,7 +473,7 @@ export function encodeConfigureLink(index: number): Buffer {
   return buf;
 }
 
-/** RTM_NEWLINK setting only IFF_UP (for links we adopt and must not reconfigure beyond that). */
+/** RTM_NEWLINK setting IFF_UP. */
 export function encodeSetLinkUp(index: number): Buffer {
   const len = NLMSG_HDRLEN + IFINFOMSG_LEN;
   const buf = Buffer.alloc(len);

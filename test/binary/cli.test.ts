@@ -66,8 +66,14 @@ test('binary: a corrupted extracted addon is detected and replaced', () => {
   assert.notEqual(readFileSync(file).subarray(0, 4).toString('latin1'), 'garb');
 });
 
+// boot and run touch the kernel (sweep, kube-lb0): inside the test's namespace,
+// with a bridge (this kernel has no dummy driver).
+const inNs = (args: string[]) => spawnSync('ip', ['netns', 'exec', ns, bin, ...args], { encoding: 'utf8', cwd: empty, env, timeout: 30_000 });
+const nsConfig = () => tempConfig('\n[interface]\nkind = "bridge"\n');
+
 test('binary: boot records the boot id; a second boot is a restart within the same boot', () => {
-  const cfg = tempConfig();
+  const cfg = nsConfig();
+  const run = inNs;
   const first = run(['boot', '-c', cfg.path]);
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /"boot":"fresh"/);
@@ -79,8 +85,8 @@ test('binary: boot records the boot id; a second boot is a restart within the sa
 });
 
 test('binary: run serves until SIGTERM and exits 0', async () => {
-  const cfg = tempConfig();
-  const child = spawn(bin, ['run', '-c', cfg.path], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cfg = nsConfig();
+  const child = spawn('ip', ['netns', 'exec', ns, bin, 'run', '-c', cfg.path], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise<void>((resolve, reject) => {
