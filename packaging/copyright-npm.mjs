@@ -18,7 +18,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY = join(root, 'src', 'main.ts');
 
 // Packages whose package.json names no licence; each checked by hand.
 const UNDECLARED = {
@@ -32,27 +31,11 @@ function fail(msg) {
 }
 
 async function bundledPackages() {
-  if (!existsSync(ENTRY)) fail(`${ENTRY} is missing: the entry point of the build moved? (see scripts/build-sea.mjs)`);
-  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
-  const result = await esbuild.build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    define: { __KLA_BUILD__: '{}' },
-    plugins: [
-      {
-        name: 'addon-loader-stand-in',
-        setup(b) {
-          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({ path: 'node-gyp-build', external: true }));
-        },
-      },
-    ],
-  });
+  // The bundle's own record of its inputs, written by scripts/build-sea.mjs:
+  // exactly what the binary holds, plugins and all.
+  const metaFile = join(root, 'build', 'sea', 'metafile.json');
+  if (!existsSync(metaFile)) fail(`${metaFile} is missing: run npm run build first`);
+  const result = { metafile: JSON.parse(readFileSync(metaFile, 'utf8')) };
   const paths = new Set();
   for (const input of Object.keys(result.metafile.inputs)) {
     const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);

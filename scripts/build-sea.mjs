@@ -78,6 +78,8 @@ const result = await esbuild.build({
   metafile: true,
 });
 if (result.errors.length) fail('esbuild failed');
+// What went into the bundle: packaging/copyright-npm.mjs lists the licences from it.
+writeFileSync(join(work, 'metafile.json'), JSON.stringify(result.metafile));
 
 const seaConfig = join(work, 'sea-config.json');
 const blob = join(work, 'sea.blob');

@@ -4,10 +4,11 @@
 set -euo pipefail
 
 # build: strip (binutils), node-gyp (python3, make, g++)
-# packaging: debhelper, dpkg-dev, fakeroot, lintian; systemd-analyze (systemd)
+# packaging: debhelper, dpkg-dev, fakeroot, lintian; systemd-analyze (systemd), man (man-db)
+# cluster tests: openssl (test API server certificates); D-Bus tests: dbus-daemon (dbus)
 # kernel tests: iproute2
 # system test (VM): its own script installs qemu and debootstrap when it runs
-PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian systemd git)
+PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian systemd man-db git openssl dbus)
 
 missing=()
 for p in "${PKGS[@]}"; do
