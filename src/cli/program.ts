@@ -9,7 +9,10 @@ import { versionCommand } from './version.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { bootCommand, runCommand } from './run.ts';
 import { planCommand } from './plan.ts';
+import { statusCommand } from './status.ts';
+import { explainCommand } from './explain.ts';
 import { DEFAULT_CONFIG_PATH } from './context.ts';
+import { cleanupCommand, parseProtocol } from './cleanup.ts';
 
 export interface GlobalOptions {
   config: string;
@@ -67,6 +70,35 @@ export function buildProgram(): Command {
     .option('--now <time>', 'judge the agents\' Leases at this RFC 3339 time (default: now)')
     .action(async (opts: { config: string; objects: string; node?: string; now?: string }) =>
       planCommand({ path: opts.config, objects: opts.objects, node: opts.node, now: opts.now }),
+    );
+
+  withConfig(program.command('status'))
+    .description("show the running agent's state (phase, API, lease, guard, kernel, announcements); with the agent down, what the kernel holds")
+    .option('--json', 'print the status as JSON')
+    .option('--timeout <ms>', 'how long to wait for the agent', '2000')
+    .action(async (opts: { config: string; json?: boolean; timeout: string }) =>
+      statusCommand({ path: opts.config, json: Boolean(opts.json), timeoutMs: Number(opts.timeout) || 2000 }),
+    );
+
+  withConfig(program.command('explain'))
+    .description('say why this node does or does not announce each IP of a Service (asks the running agent)')
+    .argument('<service>', 'NAMESPACE/NAME')
+    .option('--timeout <ms>', 'how long to wait for the agent', '2000')
+    .action(async (service: string, opts: { config: string; timeout: string }) =>
+      explainCommand({ path: opts.config, service, timeoutMs: Number(opts.timeout) || 2000 }),
+    );
+
+  withConfig(program.command('cleanup'))
+    .description('remove every route (table, protocol) and address (interface) of the agent, print what was removed')
+    .option('--remove-interface', 'also delete the interface')
+    .option('--protocol <n>', "remove this protocol's routes from the table instead (another owner's leftovers, e.g. kube-vip's 248); the agent's addresses stay", parseProtocol)
+    .action(async (opts: { config: string; removeInterface?: boolean; protocol?: number }, cmd: Command) =>
+      cleanupCommand({
+        path: opts.config,
+        removeInterface: Boolean(opts.removeInterface),
+        ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
+        globals: cmd.optsWithGlobals(),
+      }),
     );
 
   program.commands.forEach((c) => c.exitOverride());

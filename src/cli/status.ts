@@ -1,0 +1,53 @@
+// `kube-lb-agent status`: the running agent's /status as a readable table; with
+// the agent down, what the kernel holds of its routes and addresses instead.
+// Exit 0 when either could be read, 1 when neither, 3 for a bad config.
+
+import { loadConfig } from '../config/index.ts';
+import { fetchStatus, formatListen, readKernelHoldings, renderKernelFallback, renderStatus, type KernelHoldings } from '../observe/index.ts';
+import { setAddonDirectory } from '../system/sea-addon.ts';
+import { CommandExit, EXIT } from './exit-codes.ts';
+
+export interface StatusOptions {
+  readonly path: string;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+}
+
+export async function statusCommand(opts: StatusOptions): Promise<void> {
+  const { config } = loadConfig(opts.path);
+  setAddonDirectory(config.state.addonDirectory);
+  const listen = config.http.listen;
+
+  let why: string;
+  let agent: { url: string; error: string } | null = null;
+  if (listen) {
+    const got = await fetchStatus(listen, { timeoutMs: opts.timeoutMs });
+    if (got.ok) {
+      process.stdout.write(opts.json ? JSON.stringify(got.status, null, 2) + '\n' : renderStatus(got.status, Date.now()));
+      return;
+    }
+    agent = { url: got.url, error: got.message };
+    why =
+      got.kind === 'down'
+        ? `nothing answers on ${formatListen(listen)} (http.listen; ${got.message})`
+        : got.kind === 'timeout'
+          ? `${got.url} gave no answer within ${opts.timeoutMs} ms — the agent may be stuck`
+          : `${got.url} did not answer as the agent does (${got.message})`;
+  } else {
+    why = 'HTTP is turned off (http.listen = ""), so the agent cannot be asked';
+  }
+
+  const where = { interfaceName: config.interface.name, table: config.routing.table, protocol: config.routing.protocol };
+  let holdings: KernelHoldings;
+  try {
+    holdings = await readKernelHoldings({ ...where, timeoutMs: opts.timeoutMs });
+  } catch (e) {
+    process.stderr.write(`kube-lb-agent status: ${why}; and the kernel could not be read either: ${(e as Error).message ?? String(e)}\n`);
+    throw new CommandExit(EXIT.failure);
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ running: false, why, agent, kernel: { ...where, ...holdings } }, null, 2) + '\n');
+  } else {
+    process.stdout.write(renderKernelFallback({ why, ...where, holdings }));
+  }
+}
