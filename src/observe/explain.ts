@@ -69,9 +69,7 @@ export function notConsideredChecks(service: string, announce: AnnounceConfig, s
     ['external', 'spec.externalIPs', announce.externalIp, 'external_ip'],
     ['cluster', 'spec.clusterIPs', announce.clusterIp, 'cluster_ip'],
   ];
-  const optIn = announce.allowOptIn
-    ? 'a kind turned off counts for a Service annotated to opt in'
-    : 'a kind turned off is skipped even when annotated to opt in, unless announce.allow_opt_in is on';
+  const optIn = `a kind turned off counts only for a Service annotated to opt in (announced then only with announce.allow_opt_in, now ${onOff(announce.allowOptIn)})`;
   return [
     'A Service is considered when all of these hold:',
     `  1. it exists in the cluster view: kubectl -n ${ns} get service ${name}${synced ? '' : ' (the view is not synced yet)'};`,

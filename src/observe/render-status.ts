@@ -38,7 +38,7 @@ export function renderStatus(s: AgentStatus, now: number): string {
     : 'none';
   const g = s.guard;
   const guard = g.holding
-    ? `HOLDING a withdrawal of ${g.wouldWithdraw} of ${g.current} announcement(s) since ${ago(g.sinceMs, now)}` +
+    ? `HOLDING a withdrawal of ${g.wouldWithdraw} of ${g.current} announcement(s) for ${g.sinceMs === null ? '?' : duration(now - g.sinceMs)}` +
       (g.releaseAtMs !== null ? `; applied in ${duration(g.releaseAtMs - now)} if it persists` : '')
     : 'not holding';
   const k = s.kernel;
@@ -58,7 +58,7 @@ export function renderStatus(s: AgentStatus, now: number): string {
         ['guard', guard],
         ['kernel', kernel],
         ['boot', `${s.boot.kind === 'fresh' ? 'fresh boot' : 'same boot'} (${s.boot.why})`],
-        ['plan', `last ${ago(s.lastPlanMs, now)}`],
+        ['plan', s.lastPlanMs === null ? 'none yet' : `made ${ago(s.lastPlanMs, now)}`],
       ],
       '',
     ),
