@@ -15,7 +15,8 @@
 //      "same boot".
 
 import type { Logger } from '../system/logger.ts';
-import { bootKernel, type BootKernelReport, type KernelSettings } from '../kernel/index.ts';
+import type { KernelSettings } from '../kernel/settings.ts';
+import type { BootKernelReport } from '../kernel/sweep.ts';
 import { classifyBoot, readCurrentBootId, readRecord, writeRecord, type BootVerdict } from './boot-record.ts';
 
 export interface BootPhaseOptions {
@@ -36,7 +37,8 @@ export async function runBootPhase(opts: BootPhaseOptions): Promise<BootPhaseRes
   if (record.state === 'unreadable') {
     opts.log.warn({ op: 'boot', reason: verdict.why, err: record.error }, 'boot record unreadable: treating this start as a restart within the same boot (keeping kernel state)');
   }
-  const kernel = opts.kernel ? await bootKernel(opts.kernel, verdict.kind === 'fresh', opts.log) : undefined;
+  // Loaded here, not at the top: it loads the netlink addon.
+  const kernel = opts.kernel ? await (await import('../kernel/sweep.ts')).bootKernel(opts.kernel, verdict.kind === 'fresh', opts.log) : undefined;
   writeRecord(opts.stateDirectory, bootId);
   const swept = kernel?.swept;
   opts.log.info(

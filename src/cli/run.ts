@@ -1,5 +1,5 @@
 import { runBootPhase } from '../agent/boot.ts';
-import { kernelSettings } from '../kernel/index.ts';
+import { kernelSettings } from '../kernel/settings.ts';
 import { loadContext, type GlobalFlags } from './context.ts';
 
 export interface RunOptions {

@@ -8,9 +8,12 @@
 // - addresses: every address on the interface is ours (the kernel's IPv6
 //   link-local never reaches the observed view).
 //
-// Order: route adds and replaces first (make before break), then address
+// Order: route adds and replaces first (make before break); IPv6 address
 // deletes before address adds (IPv6 refuses the same address twice with two
-// prefix lengths), route deletes last.
+// prefix lengths); IPv4 address deletes after the adds (when an interface
+// loses its last IPv4 address the kernel silently drops every IPv4 route
+// through it, in every table: never pass through "none" on the way to
+// "some"); route deletes last.
 
 import type { DesiredAddress, DesiredRoute, KernelDesired } from './desired.ts';
 import type { ObservedAddress, ObservedRoute, ObservedView } from './observed.ts';
@@ -86,14 +89,16 @@ export function diffKeys(
 class Accumulator {
   readonly upserts: KernelOp[] = [];
   readonly routeDeletes: KernelOp[] = [];
-  readonly addressDeletes: KernelOp[] = [];
+  readonly addressDeletes6: KernelOp[] = [];
   readonly addressAdds: KernelOp[] = [];
+  readonly addressDeletes4: KernelOp[] = [];
   readonly conflicts: RouteConflict[] = [];
 
   result(): KernelDiff {
     const ops = this.upserts;
-    for (const op of this.addressDeletes) ops.push(op);
+    for (const op of this.addressDeletes6) ops.push(op);
     for (const op of this.addressAdds) ops.push(op);
+    for (const op of this.addressDeletes4) ops.push(op);
     for (const op of this.routeDeletes) ops.push(op);
     return { ops, conflicts: this.conflicts };
   }
@@ -139,7 +144,7 @@ function routeSlot(d: DesiredRoute | undefined, list: readonly ObservedRoute[] |
 
 function addressSlot(d: DesiredAddress | undefined, a: ObservedAddress | undefined, s: DiffSettings, acc: Accumulator): void {
   if (d === undefined) {
-    if (a !== undefined) acc.addressDeletes.push({ kind: 'delete-address', address: a });
+    if (a !== undefined) (a.family === 4 ? acc.addressDeletes4 : acc.addressDeletes6).push({ kind: 'delete-address', address: a });
   } else if (a === undefined) {
     acc.addressAdds.push({ kind: 'add-address', address: d });
   } else if (!addressConforms(a, s)) {

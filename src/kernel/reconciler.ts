@@ -6,8 +6,9 @@
 // monitor's notifications and the answers to our own requests. It is dumped
 // again only when it may be wrong: notifications lost (ENOBUFS), the monitor
 // failed, an answer was unexpected (EEXIST on an add), a request's outcome is
-// unknown (deadline), or the interface was deleted, replaced or taken down
-// (the kernel then drops IPv4 routes without telling). A single changed
+// unknown (deadline), or the interface was deleted, replaced, taken down or
+// lost its last IPv4 address (the kernel then drops the IPv4 routes through
+// it, in every table, without telling). A single changed
 // Service costs a diff in memory and a handful of netlink messages.
 //
 // A pass diffs only the keys that changed — in the desired state (its delta
@@ -49,7 +50,7 @@ import {
   type RouteFields,
 } from './wire.ts';
 
-export type PassTrigger = 'start' | 'reconcile' | 'resync' | 'drift' | 'link' | 'overflow' | 'monitor' | 'retry';
+export type PassTrigger = 'start' | 'reconcile' | 'resync' | 'drift' | 'link' | 'flush' | 'overflow' | 'monitor' | 'retry';
 
 export interface PassCounts {
   routesAdded: number;
@@ -448,6 +449,7 @@ export class KernelReconciler {
       }
     }
     if (msgs.length === 0) return;
+    const v4Before = this.#hasIpv4Address();
     const results = await sock.batch(msgs, `applying ${ops.length} kernel change${ops.length === 1 ? '' : 's'}`);
     let logged = 0;
     let settled = -1;
@@ -464,6 +466,18 @@ export class KernelReconciler {
       failed.push({ op: describeOp(ops[i]!), errno: name });
       if (logged++ < MAX_FAILED_LOGGED) this.#log.warn({ op: 'reconcile', change: describeOp(ops[i]!), err: name }, 'kernel refused a change');
     }
+    if (v4Before && !this.#hasIpv4Address()) this.#flushed();
+  }
+
+  #hasIpv4Address(): boolean {
+    for (const a of this.#observed.addresses.values()) if (a.family === 4) return true;
+    return false;
+  }
+
+  /** The interface lost its last IPv4 address: the kernel dropped our IPv4 routes through it, silently. */
+  #flushed(): void {
+    this.#needResync = true;
+    this.#request('flush');
   }
 
   /** Books one operation's answer into the observed state and the counts. */
@@ -586,7 +600,11 @@ export class KernelReconciler {
     if (a.ifindex !== this.#ifindex || this.#ifindex === 0 || a.linkLocal) return;
     const apply = () => (op === 'new' ? this.#observed.addAddress(a) : this.#observed.deleteAddress(a));
     if (this.#dumpQueue) this.#dumpQueue.push(apply);
-    else apply();
+    else {
+      const v4Before = op === 'del' && a.family === 4 && this.#hasIpv4Address();
+      apply();
+      if (v4Before && !this.#hasIpv4Address()) this.#flushed();
+    }
     const desired = this.#desired;
     if (!desired) return;
     const key = addressKey(a.ip, a.prefix);

@@ -1,7 +1,12 @@
-// The part of the Config the kernel layer reads, taken once.
+// The part of the Config the kernel layer reads, taken once. Importing this
+// file does not load the netlink addon (commands that never touch the kernel
+// must not pay for it, and the single executable loads it only once told
+// where to extract it).
 
 import type { Config } from '../config/index.ts';
-import { DEFAULT_TIMEOUT_MS } from './socket.ts';
+
+/** Deadline of one netlink request unless told otherwise. */
+export const DEFAULT_TIMEOUT_MS = 5000;
 
 export interface KernelSettings {
   readonly interfaceName: string;

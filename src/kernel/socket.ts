@@ -15,6 +15,7 @@
 
 import { Protocol, RawNetlinkSocket } from 'netlink';
 import { errnoName, NetlinkError, toNetlinkError } from './errors.ts';
+import { DEFAULT_TIMEOUT_MS } from './settings.ts';
 import {
   forEachMessage,
   NLM_F_ACK,
@@ -28,7 +29,7 @@ import {
   stamp,
 } from './wire.ts';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
+export { DEFAULT_TIMEOUT_MS };
 
 export interface RtnlSocketOptions {
   /** Deadline of one request, one chunk of a batch, or one quiet gap in a dump. */
