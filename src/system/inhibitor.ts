@@ -116,6 +116,7 @@ export class DelayInhibitor implements Inhibitor {
   }
 
   async #end(attempt: Attempt): Promise<void> {
+    const wasHeld = attempt.held;
     attempt.releasing = true;
     const { child } = attempt;
     child.stdin.end();
@@ -136,7 +137,7 @@ export class DelayInhibitor implements Inhibitor {
       await attempt.exited;
     }
     if (this.#attempt === attempt) this.#attempt = null;
-    if (attempt.held) this.#log.info({ op: 'inhibit', pid: child.pid }, 'shutdown delay inhibitor released');
+    if (wasHeld) this.#log.info({ op: 'inhibit', pid: child.pid }, 'shutdown delay inhibitor released');
     attempt.held = false;
   }
 
@@ -174,7 +175,7 @@ export class DelayInhibitor implements Inhibitor {
         settle({ held: false, reason: 'timeout', detail: `no lock within ${this.#readyTimeoutMs} ms` });
         void this.#end(attempt);
       }, this.#readyTimeoutMs);
-      timer.unref();
+      // This timer (not the child) keeps the process alive while a take() is pending.
 
       child.once('error', (e: Error) => {
         settle({ held: false, reason: 'spawn-failed', detail: `${this.#command}: ${e.message}` });

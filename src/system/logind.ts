@@ -50,6 +50,7 @@ export class ShutdownWatcher {
   #retakeTimer: NodeJS.Timeout | null = null;
   #retakeMs: number;
   #failing = false;
+  #noLogindLogged = false;
   readonly #unsubscribe: Array<() => void> = [];
 
   constructor(opts: ShutdownWatcherOptions) {
@@ -75,12 +76,12 @@ export class ShutdownWatcher {
   }
 
   /**
-   * Subscribe and take the inhibitor. Resolves with the first attempt's result
-   * (within the inhibitor's ready timeout); the agent need not wait for it.
-   * Never throws; without a system bus it does nothing but wait for one.
+   * Subscribe; the inhibitor is taken once logind is seen on the bus (at once
+   * when it is there). Never throws, never waits: without a system bus this
+   * does nothing but wait for one (the bus logs that once).
    */
-  async start(): Promise<TakeResult | null> {
-    if (this.#phase !== 'idle') return null;
+  start(): void {
+    if (this.#phase !== 'idle') return;
     this.#phase = 'watching';
     const { bus } = this.#o;
     this.#unsubscribe.push(
@@ -88,7 +89,6 @@ export class ShutdownWatcher {
       bus.subscribe({ sender: DBUS, path: '/org/freedesktop/DBus', interface: DBUS, member: 'NameOwnerChanged', arg0: LOGIND }, (msg) => this.#onOwner(msg)),
       bus.onConnected(() => void this.#resync()),
     );
-    return this.#take();
   }
 
   /** Idempotent: stop listening and release the inhibitor. A running withdrawal is not waited for. */
@@ -187,13 +187,24 @@ export class ShutdownWatcher {
     const { bus, log } = this.#o;
     try {
       this.#owner = await bus.nameOwner(LOGIND, this.#timeoutMs);
-      if (!this.#owner) return;
-      const preparing = await bus.getProperty(LOGIND, LOGIND_PATH, LOGIND_MANAGER, 'PreparingForShutdown', this.#timeoutMs);
-      if (preparing === true) this.#shutdown('property');
-      else if (preparing === false && this.#phase === 'shutting-down') this.#cancelled();
+      if (!this.#owner) {
+        if (!this.#noLogindLogged) log.info({ op: 'shutdown', reason: 'no-logind' }, 'logind is not on the system bus: no early withdrawal at shutdown until it is');
+        this.#noLogindLogged = true;
+        return;
+      }
     } catch (e) {
-      log.debug({ op: 'shutdown', err: e }, 'logind state not readable');
+      log.debug({ op: 'shutdown', err: e }, 'logind not found on the system bus');
+      return;
     }
+    let preparing: unknown;
+    try {
+      preparing = await bus.getProperty(LOGIND, LOGIND_PATH, LOGIND_MANAGER, 'PreparingForShutdown', this.#timeoutMs);
+    } catch (e) {
+      log.debug({ op: 'shutdown', err: e }, 'logind PreparingForShutdown not readable');
+    }
+    if (preparing === true) this.#shutdown('property');
+    else if (preparing === false && this.#phase === 'shutting-down') this.#cancelled();
+    else if (this.#phase === 'watching' && !this.#o.inhibitor.held) void this.#take();
   }
 
   async #take(): Promise<TakeResult | null> {
