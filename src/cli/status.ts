@@ -19,22 +19,29 @@ export async function statusCommand(opts: StatusOptions): Promise<void> {
   const listen = config.http.listen;
 
   let why: string;
-  let agent: { url: string; error: string } | null = null;
+  let headline: string;
+  let agent: { answered: false; kind: 'down' | 'timeout' | 'bad-answer' | 'http-off'; url: string | null; error: string };
   if (listen) {
     const got = await fetchStatus(listen, { timeoutMs: opts.timeoutMs });
     if (got.ok) {
       process.stdout.write(opts.json ? JSON.stringify(got.status, null, 2) + '\n' : renderStatus(got.status, Date.now()));
       return;
     }
-    agent = { url: got.url, error: got.message };
-    why =
-      got.kind === 'down'
-        ? `nothing answers on ${formatListen(listen)} (http.listen; ${got.message})`
-        : got.kind === 'timeout'
-          ? `${got.url} gave no answer within ${opts.timeoutMs} ms — the agent may be stuck`
-          : `${got.url} did not answer as the agent does (${got.message})`;
+    agent = { answered: false, kind: got.kind, url: got.url, error: got.message };
+    if (got.kind === 'down') {
+      why = `nothing answers on ${formatListen(listen)} (http.listen; ${got.message})`;
+      headline = `kube-lb-agent is NOT RUNNING here: ${why}.`;
+    } else if (got.kind === 'timeout') {
+      why = `${got.url} gave no answer within ${opts.timeoutMs} ms`;
+      headline = `kube-lb-agent is NOT ANSWERING: ${why} — it may be stuck (systemctl status kube-lb-agent).`;
+    } else {
+      why = `${got.url} did not answer as the agent does (${got.message})`;
+      headline = `kube-lb-agent could not be asked: ${why}.`;
+    }
   } else {
-    why = 'HTTP is turned off (http.listen = ""), so the agent cannot be asked';
+    why = 'HTTP is turned off (http.listen = "")';
+    agent = { answered: false, kind: 'http-off', url: null, error: why };
+    headline = `kube-lb-agent cannot be asked: ${why}; whether it runs: systemctl status kube-lb-agent.`;
   }
 
   const where = { interfaceName: config.interface.name, table: config.routing.table, protocol: config.routing.protocol };
@@ -46,8 +53,8 @@ export async function statusCommand(opts: StatusOptions): Promise<void> {
     throw new CommandExit(EXIT.failure);
   }
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ running: false, why, agent, kernel: { ...where, ...holdings } }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ agent, headline, kernel: { ...where, ...holdings } }, null, 2) + '\n');
   } else {
-    process.stdout.write(renderKernelFallback({ why, ...where, holdings }));
+    process.stdout.write(renderKernelFallback({ headline, ...where, holdings }));
   }
 }

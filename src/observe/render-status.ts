@@ -99,8 +99,8 @@ export function renderNotAnnounced(decisions: readonly Decision[]): string[] {
 }
 
 export interface KernelFallback {
-  /** Why the agent's view is not shown: "not running", "not answering", "HTTP disabled". */
-  readonly why: string;
+  /** The first line: that the agent is not running (or not answering, or cannot be asked) and why. */
+  readonly headline: string;
   readonly interfaceName: string;
   readonly table: number;
   readonly protocol: number;
@@ -110,7 +110,7 @@ export interface KernelFallback {
 export function renderKernelFallback(f: KernelFallback): string {
   const h = f.holdings;
   const lines = [
-    `kube-lb-agent is NOT RUNNING here: ${f.why}.`,
+    f.headline,
     `What the kernel holds of the agent's (read directly; routers still see these routes):`,
     '',
     `interface ${f.interfaceName}: ${h.link ? `${h.link.up ? 'up' : 'DOWN'}${h.link.kind ? `, kind ${h.link.kind}` : ''}, index ${h.link.index}` : 'missing'}`,

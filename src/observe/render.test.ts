@@ -51,7 +51,7 @@ describe('status text', () => {
 
   test('kernel fallback says plainly that the agent is not running', () => {
     const text = renderKernelFallback({
-      why: 'nothing answers on 127.0.0.1:20244',
+      headline: 'kube-lb-agent is NOT RUNNING here: nothing answers on 127.0.0.1:20244.',
       interfaceName: 'kube-lb0',
       table: 198,
       protocol: 201,
