@@ -5,8 +5,10 @@
 // table; addresses and links all (they are few), for the owner to filter.
 //
 // An overflow (ENOBUFS) means notifications were lost — one event may stand
-// for many lost messages: the owner resyncs, it does not count. Listeners
-// never throw into the addon (that would abort the process).
+// for many lost messages, and until the socket's queue has been read empty
+// the kernel drops more without saying so again (NETLINK_S_CONGESTED): the
+// owner closes this monitor, opens a new one and dumps; it does not count.
+// Listeners never throw into the addon (that would abort the process).
 
 import { Protocol, RawNetlinkSocket } from 'netlink';
 import { toNetlinkError, type NetlinkError } from './errors.ts';

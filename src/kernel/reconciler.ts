@@ -565,7 +565,13 @@ export class KernelReconciler {
         address: (op, a) => this.#onAddress(op, a),
         link: (op, l) => this.#onLink(op, l),
         overflow: () => {
+          // After an overflow the kernel marks the socket congested and drops
+          // further notifications *without another ENOBUFS* until its queue has
+          // been read empty — during a storm, maybe never. A dump alone would be
+          // overtaken by silent losses: start over on a fresh socket, then dump.
           this.stats.overflows++;
+          this.#monitor?.close();
+          this.#monitor = undefined;
           this.#needResync = true;
           this.#request('overflow');
         },
