@@ -87,7 +87,10 @@ export class RtnlSocket {
   readonly #chunks: Chunk[] = [];
   readonly #waiting: (() => void)[] = [];
   readonly #chunkSize: number;
-  readonly #maxInFlight: number;
+  /** Requests of batches that may be unanswered at once. */
+  readonly maxInFlight: number;
+  /** The most that ever were (tests, metrics). */
+  peakInFlight = 0;
   #inFlight = 0;
   #seq = 1;
   #closed: NetlinkError | undefined;
@@ -101,8 +104,8 @@ export class RtnlSocket {
     } catch (e) {
       throw toNetlinkError('opening an rtnetlink socket', e);
     }
-    this.#maxInFlight = Math.max(16, Math.min(4096, Math.floor(this.recvBufferSize / ANSWER_BYTES)));
-    this.#chunkSize = Math.max(1, Math.min(opts.chunkSize ?? 256, this.#maxInFlight));
+    this.maxInFlight = Math.max(16, Math.min(4096, Math.floor(this.recvBufferSize / ANSWER_BYTES)));
+    this.#chunkSize = Math.max(1, Math.min(opts.chunkSize ?? 256, this.maxInFlight));
     this.#raw.on('message', (buf: Buffer) => {
       try {
         this.#receive(buf);
@@ -159,7 +162,7 @@ export class RtnlSocket {
     let failure: NetlinkError | undefined;
     for (let i = 0; i < msgs.length && !failure; i += this.#chunkSize) {
       const n = Math.min(this.#chunkSize, msgs.length - i);
-      while (this.#inFlight + n > this.#maxInFlight && !this.#closed && !failure) await new Promise<void>((r) => this.#waiting.push(r));
+      while (this.#inFlight + n > this.maxInFlight && !this.#closed && !failure) await new Promise<void>((r) => this.#waiting.push(r));
       if (this.#closed) failure ??= this.#closed;
       if (failure) break;
       // A failure stops the rest: its cause (ENOBUFS, deadline) makes every answer unknown.
@@ -184,6 +187,7 @@ export class RtnlSocket {
         iov[k] = m;
       }
       this.#inFlight += count;
+      if (this.#inFlight > this.peakInFlight) this.peakInFlight = this.#inFlight;
       const chunk: Chunk = {
         first,
         count,
