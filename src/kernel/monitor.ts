@@ -49,6 +49,8 @@ export interface MonitorEvents {
 
 export interface MonitorOptions {
   readonly table: number;
+  /** Route notifications caused by requests from this netlink port are skipped undecoded (our own changes, already booked). */
+  readonly ownPort?: () => number;
   /** SO_RCVBUF asked for; the kernel caps it at net.core.rmem_max times two. */
   readonly recvBufferSize?: number;
 }
@@ -61,11 +63,13 @@ export class Monitor {
   readonly #raw: RawNetlinkSocket;
   readonly #events: MonitorEvents;
   readonly #table: number;
+  readonly #ownPort: () => number;
   #closed = false;
 
   constructor(opts: MonitorOptions, events: MonitorEvents) {
     this.#events = events;
     this.#table = opts.table;
+    this.#ownPort = opts.ownPort ?? (() => -1);
     try {
       this.#raw = new RawNetlinkSocket(Protocol.ROUTE, { recvBufferSize: opts.recvBufferSize ?? DEFAULT_MONITOR_BUFFER, sendBufferSize: 0 });
       for (const g of [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE]) this.#raw.addMembership(g);
@@ -103,8 +107,10 @@ export class Monitor {
       switch (type) {
         case RTM_NEWROUTE:
         case RTM_DELROUTE: {
+          const port = buf.readUInt32LE(off + 12);
+          if (port !== 0 && port === this.#ownPort()) break;
           const r = decodeRoute(buf, off, len, this.#table);
-          if (r) this.#events.route(type === RTM_NEWROUTE ? 'new' : 'del', r, (buf.readUInt16LE(off + 6) & NLM_F_REPLACE) !== 0, buf.readUInt32LE(off + 12));
+          if (r) this.#events.route(type === RTM_NEWROUTE ? 'new' : 'del', r, (buf.readUInt16LE(off + 6) & NLM_F_REPLACE) !== 0, port);
           break;
         }
         case RTM_NEWADDR:

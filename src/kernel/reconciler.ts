@@ -555,13 +555,15 @@ export class KernelReconciler {
   #openMonitor(): void {
     this.#needResync = true; // whatever happened while no one listened
     this.#monitor = new Monitor(
-      { table: this.#settings.table, ...(this.#monitorBufferSize ? { recvBufferSize: this.#monitorBufferSize } : {}) },
       {
-        route: (op, r, replace, port) => {
-          // Our own route changes were booked when the kernel answered; their
-          // echoes, late, could undo a newer booking of the same key.
-          if (port === 0 || port !== this.#sock?.port) this.#onRoute(op, r, replace);
-        },
+        table: this.#settings.table,
+        // Our own route changes were booked when the kernel answered; their
+        // echoes, late, could undo a newer booking of the same key.
+        ownPort: () => this.#sock?.port ?? -1,
+        ...(this.#monitorBufferSize ? { recvBufferSize: this.#monitorBufferSize } : {}),
+      },
+      {
+        route: (op, r, replace) => this.#onRoute(op, r, replace),
         address: (op, a) => this.#onAddress(op, a),
         link: (op, l) => this.#onLink(op, l),
         overflow: () => {

@@ -19,7 +19,7 @@ test('request socket: EEXIST, ESRCH, ENODEV typed; batch results per request; de
     child = new NsChild(ns.name, FIXTURE);
     const exit = await child.waitExit(50_000);
     assert.deepEqual([exit.code, exit.signal], [0, null], exit.stderr);
-    const f = JSON.parse((await child.nextLine(0))!) as Record<string, unknown> & { many: Record<string, number>; batch: number[] };
+    const f = JSON.parse((await child.nextLine(0))!) as Record<string, unknown> & { many: { maxInFlight: number; peakInFlight: number; recvBufferSize: number; failed: number }; batch: number[] };
     t.diagnostic(JSON.stringify(f));
     assert.equal(f.missingLink, true, 'a missing link is undefined, not an error');
     assert.equal(f.add, 'ok');
