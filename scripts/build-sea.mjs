@@ -60,6 +60,17 @@ const seaAddonLoader = {
   },
 };
 
+// dbus-next requires two optional modules: `x11` (X11 auth, never used on a
+// system bus) and `usocket` (a native addon for fd passing, which does not
+// build on Node 20+; the agent uses a unix socket path and never needs it).
+const dbusOptionalModules = {
+  name: 'dbus-next-optional-modules',
+  setup(b) {
+    b.onResolve({ filter: /^(x11|usocket)$/ }, (a) => ({ path: a.path, namespace: 'null-module' }));
+    b.onLoad({ filter: /.*/, namespace: 'null-module' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+
 const bundle = join(work, 'kube-lb-agent.cjs');
 const result = await esbuild.build({
   entryPoints: [join(root, 'src', 'main.ts')],
@@ -74,7 +85,7 @@ const result = await esbuild.build({
   outfile: bundle,
   define: { __KLA_BUILD__: JSON.stringify(build) },
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [seaAddonLoader],
+  plugins: [seaAddonLoader, dbusOptionalModules],
   metafile: true,
 });
 if (result.errors.length) fail('esbuild failed');

@@ -27,6 +27,8 @@ export interface CycleReport {
   readonly pass: PassReport | null;
   /** From the first event that made this cycle necessary to the kernel change; null when nothing changed. */
   readonly eventToKernelMs: number | null;
+  /** The guard started holding a (new) withdrawal in this cycle. */
+  readonly newlyHeld: boolean;
 }
 
 export interface LoopOptions {
@@ -128,7 +130,7 @@ export class AgentLoop {
     if (this.#withdrawn) return;
     if (!snapshot.synced) {
       this.#setPhase('syncing');
-      this.#o.onCycle?.({ phase: 'syncing', plan: null, guard: null, pass: null, eventToKernelMs: null });
+      this.#o.onCycle?.({ phase: 'syncing', plan: null, guard: null, pass: null, eventToKernelMs: null, newlyHeld: false });
       return;
     }
     const trusted = status.api.state === 'up' && status.informers.every((i) => i.phase === 'watching');
@@ -139,7 +141,7 @@ export class AgentLoop {
         const why = status.api.state !== 'up' ? `API ${status.api.state}` : `informers ${status.informers.filter((i) => i.phase !== 'watching').map((i) => `${i.resource}:${i.phase}`).join(', ')}`;
         log.warn({ op: 'cycle', reason: 'holding', announced: this.#announced.size }, `keeping ${this.#announced.size} announcement(s) as they are: ${why}`);
       }
-      this.#o.onCycle?.({ phase: 'holding', plan: null, guard: null, pass: null, eventToKernelMs: null });
+      this.#o.onCycle?.({ phase: 'holding', plan: null, guard: null, pass: null, eventToKernelMs: null, newlyHeld: false });
       return;
     }
     if (this.#holdingLogged) {
@@ -166,7 +168,7 @@ export class AgentLoop {
       next: p.announcements,
       nowMs,
     });
-    this.#noteGuard(g);
+    const newlyHeld = this.#noteGuard(g);
     this.#guardState = g.state;
     this.#lastGuard = g;
 
@@ -190,13 +192,16 @@ export class AgentLoop {
       guard: g,
       pass,
       eventToKernelMs: changed && since !== null ? this.#now() - since : null,
+      newlyHeld,
     });
   }
 
-  #noteGuard(g: GuardOutcome): void {
+  /** Logs the guard's changes and arms the release timer; true when a new withdrawal is held. */
+  #noteGuard(g: GuardOutcome): boolean {
     const log = this.#o.log;
     const wasHolding = this.#guardState.heldKey !== null;
-    if (g.holding && g.state.heldKey !== this.#guardState.heldKey) {
+    const newlyHeld = g.holding && g.state.heldKey !== this.#guardState.heldKey;
+    if (newlyHeld) {
       log.error(
         { op: 'guard', reason: 'mass-withdrawal-held', withdraw: g.withdrawn.length, current: this.#announced.size, releaseAt: new Date(g.releaseAtMs!).toISOString() },
         `holding a withdrawal of ${g.withdrawn.length} of ${this.#announced.size} announcement(s); applied at ${new Date(g.releaseAtMs!).toISOString()} if it persists`,
@@ -208,6 +213,7 @@ export class AgentLoop {
     if (g.holding && g.releaseAtMs !== null) {
       this.#guardTimer = setTimeout(() => this.markDirty(), Math.max(0, g.releaseAtMs - this.#now()) + 5);
     }
+    return newlyHeld;
   }
 
   #setPhase(phase: AgentPhase): void {
@@ -227,6 +233,12 @@ export class AgentLoop {
     const pass = await this.#o.kernel.reconcile(desired);
     if (pass.ok) this.#announced = new Map();
     return pass;
+  }
+
+  /** The shutdown was cancelled after withdrawAll: announce again. */
+  resume(): void {
+    this.#withdrawn = false;
+    this.markDirty();
   }
 
   /** Stops the loop; waits for a running cycle. Leaves the kernel as it is. Idempotent. */

@@ -15,19 +15,30 @@ export async function bootCommand(opts: RunOptions): Promise<void> {
 }
 
 /**
- * `run`: the boot phase (idempotent, so a second run after ExecStartPre adopts
- * what the first one kept), then serve until SIGTERM/SIGINT.
+ * `run`: the agent (src/agent/lifecycle.ts: the boot phase again — idempotent,
+ * so after ExecStartPre it adopts — then the loop) until SIGTERM/SIGINT, then
+ * the stop sequence. A second signal during the stop sequence is logged and
+ * ignored: systemd's TimeoutStopSec bounds it.
  */
 export async function runCommand(opts: RunOptions): Promise<void> {
   const ctx = loadContext(opts.path, opts.globals);
   for (const w of ctx.warnings) ctx.log.warn({ op: 'config' }, w);
-  const boot = await runBootPhase({ stateDirectory: ctx.config.state.directory, log: ctx.log, kernel: kernelSettings(ctx.config) });
-  // Handlers first: a SIGTERM that arrives right after "running" is announced
-  // must reach them, not the default action.
+  // Handlers first: a SIGTERM that arrives while the agent starts must reach
+  // them, not the default action.
   const stopped = untilSignal(['SIGTERM', 'SIGINT']);
-  ctx.log.info({ op: 'run', boot: boot.kind, config: ctx.configPath }, 'agent running');
+  const { Agent } = await import('../agent/lifecycle.ts');
+  let agent;
+  try {
+    agent = await Agent.start({ config: ctx.config, log: ctx.log });
+  } catch (e) {
+    ctx.log.fatal({ op: 'run', err: (e as Error).message }, 'cannot start the agent');
+    throw e;
+  }
   const signal = await stopped;
-  ctx.log.info({ op: 'stop', signal }, 'stopping');
+  ctx.log.info({ op: 'stop', signal }, `${signal} received: stopping`);
+  const again = (s: NodeJS.Signals) => ctx.log.warn({ op: 'stop', signal: s }, `${s} received again: still stopping`);
+  process.on('SIGTERM', again).on('SIGINT', again);
+  await agent.close('signal');
 }
 
 function untilSignal(signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
