@@ -13,6 +13,9 @@
 #   SYSTEST_BUILD_TIMEOUT=secs   hard limit for building the base image (default 1500)
 #   SYSTEST_SMP=n SYSTEST_MEM=size   VM size (default 2, 1G)
 #   SYSTEST_INTERACTIVE=1   boot the image with the console on this terminal, run no checks
+#   SYSTEST_DIAG=1          keep the guest's journal of every phase, not only of failing ones
+#   SYSTEST_CHECK_TIMEOUT=secs   default limit of one check (120; a check may say `# timeout: N`)
+#   SYSTEST_KERNEL_ARGS=... SYSTEST_CPU=model   debugging the VM itself
 # See test/system/README.md.
 set -euo pipefail
 
@@ -146,6 +149,10 @@ build_payload() {
     echo "${rel%.sh}" >> "$run/expected"
   done < <(find "$here/checks" -mindepth 2 -maxdepth 2 -type f -name '*.sh' | LC_ALL=C sort)
   [[ -s $run/expected ]] || die "no checks selected (SYSTEST_ONLY=${SYSTEST_ONLY:-})"
+  local v
+  for v in SYSTEST_DIAG SYSTEST_CHECK_TIMEOUT; do
+    [[ -n ${!v:-} ]] && printf 'export %s=%q\n' "$v" "${!v}" >> "$p/settings"
+  done
   # Host-side servers for the guest (see host.d/README in README.md).
   for f in "$here"/host.d/*.sh; do
     [[ -f $f ]] || continue
@@ -161,10 +168,10 @@ build_payload() {
 qemu_args() {
   local img=$1 nic="user,model=virtio-net-pci,restrict=on,ipv6=off" g h
   # Each forward: the guest's 10.0.2.100:GUESTPORT reaches 127.0.0.1:HOSTPORT on
-  # the host, one connection per guest connect (cmd: runs per connection).
+  # the host; qemu runs forward.mjs once per guest connection.
   if [[ -s $run/forwards ]]; then
     while read -r g h; do
-      nic+=",guestfwd=tcp:10.0.2.100:$g-cmd:exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/$h; cat <&3 & exec cat >&3'"
+      nic+=",guestfwd=tcp:10.0.2.100:$g-cmd:node '${here//,/,,}/forward.mjs' $h"
     done < "$run/forwards"
   fi
   local console=(-serial "file:$run/console.log")
@@ -172,7 +179,7 @@ qemu_args() {
   printf '%s\0' -nodefaults -no-user-config -display none \
     -accel tcg -cpu "${SYSTEST_CPU:-max}" -smp "${SYSTEST_SMP:-2}" -m "${SYSTEST_MEM:-1G}" \
     -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0,115200 loglevel=4 net.ifnames=0 systemd.show_status=1 panic=-1 ${SYSTEST_KERNEL_ARGS:-}" \
+    -append "root=/dev/vda rw console=ttyS0,115200 loglevel=4 net.ifnames=0 systemd.show_status=1 panic=-1 cryptomgr.notests ${SYSTEST_KERNEL_ARGS:-}" \
     -drive "file=$run/root.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap" \
     -drive "file=$run/payload.img,if=virtio,format=raw" \
     -device virtio-rng-pci -nic "$nic" \

@@ -20,6 +20,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LANG=C.UTF-8
 state=$S/state
 chan=/dev/ttyS1
+# Settings passed from the host's environment (run.sh writes them).
+[[ -r $S/settings ]] && . "$S/settings"
 mkdir -p "$state/checks" "$S/out"
 stty -F "$chan" raw -echo 2>/dev/null || true
 
@@ -67,6 +69,7 @@ run_check() {
   elif [[ $rc != 0 ]] && ((failed == 0)); then
     emit "FAIL $name: exited $rc after its checks passed"
   fi
+  [[ $rc == 0 ]] && ((failed == 0 && results > 0)) || touch "$state/failed"
   rm -f "$state/current"
   emit "END $name rc=$rc"
   persist
@@ -81,6 +84,7 @@ for phase in "${phases[@]}"; do
     # VM, or the kernel did): the running check fails, the rest still run.
     if [[ -e $state/current ]]; then
       emit "FAIL $(cat "$state/current"): the VM rebooted while it ran"
+      touch "$state/failed"
       emit "END $(cat "$state/current") rc=reboot"
       rm -f "$state/current"
     fi
@@ -94,9 +98,12 @@ for phase in "${phases[@]}"; do
     touch "$state/$phase.$file.done"
     run_check "$phase" "$file"
   done
-  journalctl -b -o short-monotonic --no-pager > "$S/out/$phase/journal.txt" 2>&1
+  # What a failure needs explained, read back to the host (SYSTEST_DIAG=1: always).
+  if [[ -e $state/failed || -n ${SYSTEST_DIAG:-} ]]; then
+    journalctl -o short-monotonic --no-pager > "$S/out/$phase/journal.txt" 2>&1
+    systemctl list-units --all --no-pager > "$S/out/$phase/units.txt" 2>&1
+  fi
   { systemd-analyze time; systemd-analyze blame | head -n 25; } > "$S/out/$phase/boot-time.txt" 2>&1
-  systemctl list-units --all --no-pager > "$S/out/$phase/units.txt" 2>&1
   touch "$state/$phase.done"
   persist
   if [[ $phase != "${phases[-1]}" ]]; then
