@@ -28,7 +28,7 @@ build_timeout=${SYSTEST_BUILD_TIMEOUT:-1500}
 t_start=$SECONDS
 
 say() { printf 'systest: %s\n' "$*" >&2; }
-die() { say "$*"; printf '0 passed, 1 failed\n'; exit 1; }
+die() { say "$*"; printf 'FAIL systest: %s\n0 passed, 1 failed\n' "$*"; exit 1; }
 
 # ---- processes we start are killed by PID, whatever way we leave ----------
 pids=()
@@ -64,11 +64,11 @@ ensure_tools() {
 }
 
 # ---- the package under test ---------------------------------------------------
+# Sets $deb.
 find_deb() {
-  local deb
   if [[ -n ${SYSTEST_DEB:-} ]]; then
     [[ -f $SYSTEST_DEB ]] || die "SYSTEST_DEB=$SYSTEST_DEB: no such file"
-    realpath "$SYSTEST_DEB"; return
+    deb=$(realpath "$SYSTEST_DEB"); return
   fi
   deb=$(ls -1t "$repo"/dist/kube-lb-agent_*_amd64.deb 2>/dev/null | head -n 1 || true)
   local why=
@@ -87,7 +87,6 @@ find_deb() {
     deb=$(ls -1t "$repo"/dist/kube-lb-agent_*_amd64.deb 2>/dev/null | head -n 1 || true)
     [[ -n $deb ]] || die "npm run deb produced no dist/kube-lb-agent_*_amd64.deb"
   fi
-  echo "$deb"
 }
 
 # ---- the base image, cached under a hash of its recipe -----------------------
@@ -96,6 +95,7 @@ image_key() {
     xargs -0 sha256sum; find . -type f -perm -u+x | LC_ALL=C sort) | sha256sum | cut -c 1-16
 }
 
+# Sets $img.
 ensure_image() {
   local key dir
   key=$(image_key); dir=$cache/image-$key
@@ -112,7 +112,7 @@ ensure_image() {
     # Older recipes' images are of no further use.
     find "$cache" -maxdepth 1 -name 'image-*' ! -name "image-$key" -exec rm -rf {} +
   fi
-  echo "$dir"
+  img=$dir
 }
 
 # Every Depends of the .deb should be in the image: the VM has no network.
@@ -150,13 +150,14 @@ build_payload() {
   done < <(find "$here/checks" -mindepth 2 -maxdepth 2 -type f -name '*.sh' | LC_ALL=C sort)
   [[ -s $run/expected ]] || die "no checks selected (SYSTEST_ONLY=${SYSTEST_ONLY:-})"
   local v
+  printf 'export SYSTEST_DEB_NAME=%q\n' "$(basename "$deb")" > "$p/settings"
   for v in SYSTEST_DIAG SYSTEST_CHECK_TIMEOUT; do
     [[ -n ${!v:-} ]] && printf 'export %s=%q\n' "$v" "${!v}" >> "$p/settings"
   done
   # Host-side servers for the guest (see host.d/README in README.md).
   for f in "$here"/host.d/*.sh; do
     [[ -f $f ]] || continue
-    SYSTEST_RUN=$run SYSTEST_PAYLOAD=$p bash "$f" >> "$run/host.log" 2>&1 ||
+    SYSTEST_RUN=$run SYSTEST_PAYLOAD=$p SYSTEST_DEB=$deb bash "$f" >> "$run/host.log" 2>&1 ||
       die "host hook $(basename "$f") failed: $(tail -n 5 "$run/host.log")"
   done
   local mb
@@ -193,10 +194,10 @@ main() {
   flock -w 3600 9 || die "another system test holds $cache/lock"
 
   local deb img
-  deb=$(find_deb)
+  find_deb
   say "package under test: ${deb#"$repo"/} ($(dpkg-deb -f "$deb" Version))"
   local t_image=$SECONDS
-  img=$(ensure_image)
+  ensure_image
   t_image=$((SECONDS - t_image))
   check_deps_offline "$deb" "$img/packages.txt"
 

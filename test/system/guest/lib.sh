@@ -56,8 +56,9 @@ prop() { systemctl show -P "$2" "$1"; }
 # as_user USER CMD...      run CMD as USER (no login shell, no PAM session)
 as_user() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"; }
 
-# The .deb under test (newest first when there are several) and fixtures.
-deb() { ls -1t "$SYSTEST_DIR"/debs/kube-lb-agent_*.deb 2>/dev/null | head -n 1; }
+# The .deb under test (other packages a host.d hook adds sit beside it in
+# $SYSTEST_DIR/debs/), and fixtures.
+deb() { [[ -f $SYSTEST_DIR/debs/$SYSTEST_DEB_NAME ]] && printf '%s' "$SYSTEST_DIR/debs/$SYSTEST_DEB_NAME"; }
 fixture() { printf '%s/%s' "$SYSTEST_FIXTURES" "$1"; }
 
 # Hand a value to a check in a later phase (the state survives reboots).
