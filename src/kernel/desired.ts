@@ -86,12 +86,18 @@ export function kernelMetric(family: Family, metric: number): number {
   return family === 6 && metric === 0 ? IPV6_DEFAULT_METRIC : metric;
 }
 
+/**
+ * The maps' key for a route: the destination itself for a host route (/32,
+ * /128) — the very string the planner and the dump produce, so no string is
+ * built per route — and `dst/prefix` otherwise (an aggregated prefix).
+ */
 export function routeKey(dst: string, prefix: number): string {
-  return `${dst}/${prefix}`;
+  return prefix === 128 || (prefix === 32 && dst.indexOf(':') < 0) ? dst : `${dst}/${prefix}`;
 }
 
+/** Likewise for addresses: the address for a host prefix, else `ip/prefix`. */
 export function addressKey(ip: string, prefix: number): string {
-  return `${ip}/${prefix}`;
+  return prefix === 128 || (prefix === 32 && ip.indexOf(':') < 0) ? ip : `${ip}/${prefix}`;
 }
 
 /**
@@ -113,10 +119,24 @@ export function desiredState(announced: readonly AnnouncedIp[], config: Config, 
   const routes = new Map<string, DesiredRoute>();
   const addresses = new Map<string, DesiredAddress>();
   const problems: DesiredProblem[] = [];
+  const prevRoutes = previous?.routes;
+  const prevAddresses = previous?.addresses;
+  const changedRoutes = new Set<string>();
+  const changedAddresses = new Set<string>();
 
+  // Entries are readonly by type, not frozen one by one: 20,000 freezes cost
+  // more than the rest of this function. An unchanged entry is the previous
+  // state's own object.
+  // A key met twice (an IP announced twice, an aggregate shared by many) is simply set again: the same outcome.
   const addRoute = (family: Family, dst: string, prefix: number) => {
     const key = routeKey(dst, prefix);
-    if (!routes.has(key)) routes.set(key, Object.freeze({ family, dst, prefix, metric: kernelMetric(family, metric) }));
+    const m = kernelMetric(family, metric);
+    const p = prevRoutes?.get(key);
+    if (p !== undefined && p.metric === m) routes.set(key, p);
+    else {
+      routes.set(key, { family, dst, prefix, metric: m });
+      changedRoutes.add(key);
+    }
   };
 
   for (const a of announced) {
@@ -134,28 +154,27 @@ export function desiredState(announced: readonly AnnouncedIp[], config: Config, 
       continue;
     }
     const aggregation = a.family === 4 ? pool.aggregationV4 : pool.aggregationV6;
-    addresses.set(addressKey(ip, aggregation), Object.freeze({ family: a.family, ip, prefix: aggregation }));
+    const key = addressKey(ip, aggregation);
+    const p = prevAddresses?.get(key);
+    if (p !== undefined) addresses.set(key, p);
+    else {
+      addresses.set(key, { family: a.family, ip, prefix: aggregation });
+      changedAddresses.add(key);
+    }
     if (aggregation < host) addRoute(a.family, networkOf(ip, a.family, aggregation)!, aggregation);
   }
   if (!previous) return { desired: Object.freeze({ routes, addresses }), problems };
-  const delta: DesiredDelta = {
-    base: new WeakRef(previous),
-    routes: changedKeys(previous.routes, routes, (a, b) => a.metric === b.metric),
-    addresses: changedKeys(previous.addresses, addresses, () => true),
-  };
-  return { desired: Object.freeze({ routes, addresses, delta: Object.freeze(delta) }), problems };
+  addGone(previous.routes, routes, changedRoutes);
+  addGone(previous.addresses, addresses, changedAddresses);
+  const delta: DesiredDelta = Object.freeze({ base: new WeakRef(previous), routes: changedRoutes, addresses: changedAddresses });
+  return { desired: Object.freeze({ routes, addresses, delta }), problems };
 }
 
-/** Keys added, changed or gone between two maps; unchanged entries of `next` become `prev`'s objects. */
-function changedKeys<V extends object>(prev: ReadonlyMap<string, V>, next: Map<string, V>, same: (a: V, b: V) => boolean): Set<string> {
-  const changed = new Set<string>();
-  for (const [key, v] of next) {
-    const p = prev.get(key);
-    if (p === undefined || !same(p, v)) changed.add(key);
-    else next.set(key, p);
-  }
-  if (next.size - changed.size !== prev.size) {
-    for (const key of prev.keys()) if (!next.has(key)) changed.add(key);
-  }
-  return changed;
+/** Adds to `changed` the keys of `prev` that `next` lacks. */
+function addGone(prev: ReadonlyMap<string, unknown>, next: ReadonlyMap<string, unknown>, changed: Set<string>): void {
+  // Every key of `next` outside `changed` is in `prev`: if the counts say all of `prev` is accounted for, nothing is gone.
+  let kept = next.size;
+  for (const k of changed) if (next.has(k)) kept--;
+  if (kept === prev.size) return;
+  for (const key of prev.keys()) if (!next.has(key)) changed.add(key);
 }

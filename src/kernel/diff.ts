@@ -27,11 +27,12 @@ export interface DiffSettings {
   readonly prefixRouteInMain: boolean;
 }
 
+/** Route operations carry their routeKey (the maps' key string: not built again for 20,000 bookings). */
 export type KernelOp =
-  | { readonly kind: 'add-route'; readonly route: DesiredRoute }
+  | { readonly kind: 'add-route'; readonly key: string; readonly route: DesiredRoute }
   /** Same slot, wrong attributes (interface, type, scope, gateway): replaced in place, no gap. */
-  | { readonly kind: 'replace-route'; readonly route: DesiredRoute; readonly was: ObservedRoute }
-  | { readonly kind: 'delete-route'; readonly route: ObservedRoute }
+  | { readonly kind: 'replace-route'; readonly key: string; readonly route: DesiredRoute; readonly was: ObservedRoute }
+  | { readonly kind: 'delete-route'; readonly key: string; readonly route: ObservedRoute }
   | { readonly kind: 'add-address'; readonly address: DesiredAddress }
   /** Present with the wrong prefix-route flag. */
   | { readonly kind: 'replace-address'; readonly address: DesiredAddress; readonly was: ObservedAddress }
@@ -60,8 +61,8 @@ export function addressConforms(a: ObservedAddress, s: DiffSettings): boolean {
 /** The whole diff: every desired and every observed key. */
 export function diff(desired: KernelDesired, observed: ObservedView, s: DiffSettings): KernelDiff {
   const acc = new Accumulator();
-  for (const [key, d] of desired.routes) routeSlot(d, observed.routes.get(key), s, acc);
-  for (const [key, list] of observed.routes) if (!desired.routes.has(key)) routeSlot(undefined, list, s, acc);
+  for (const [key, d] of desired.routes) routeSlot(key, d, observed.routes.get(key), s, acc);
+  for (const [key, list] of observed.routes) if (!desired.routes.has(key)) routeSlot(key, undefined, list, s, acc);
   for (const [key, d] of desired.addresses) addressSlot(d, observed.addresses.get(key), s, acc);
   for (const [key, a] of observed.addresses) if (!desired.addresses.has(key)) addressSlot(undefined, a, s, acc);
   return acc.result();
@@ -81,7 +82,7 @@ export function diffKeys(
   addressKeys: Iterable<string>,
 ): KernelDiff {
   const acc = new Accumulator();
-  for (const key of routeKeys) routeSlot(desired.routes.get(key), observed.routes.get(key), s, acc);
+  for (const key of routeKeys) routeSlot(key, desired.routes.get(key), observed.routes.get(key), s, acc);
   for (const key of addressKeys) addressSlot(desired.addresses.get(key), observed.addresses.get(key), s, acc);
   return acc.result();
 }
@@ -105,13 +106,13 @@ class Accumulator {
 }
 
 /** One destination: the desired route there (if any) against the routes the table holds there. */
-function routeSlot(d: DesiredRoute | undefined, list: readonly ObservedRoute[] | undefined, s: DiffSettings, acc: Accumulator): void {
+function routeSlot(key: string, d: DesiredRoute | undefined, list: readonly ObservedRoute[] | undefined, s: DiffSettings, acc: Accumulator): void {
   if (d === undefined) {
-    if (list !== undefined) for (const r of list) if (r.protocol === s.protocol) acc.routeDeletes.push({ kind: 'delete-route', route: r });
+    if (list !== undefined) for (const r of list) if (r.protocol === s.protocol) acc.routeDeletes.push({ kind: 'delete-route', key, route: r });
     return;
   }
   if (list === undefined) {
-    acc.upserts.push({ kind: 'add-route', route: d });
+    acc.upserts.push({ kind: 'add-route', key, route: d });
     return;
   }
   let mine: ObservedRoute | undefined;
@@ -123,22 +124,22 @@ function routeSlot(d: DesiredRoute | undefined, list: readonly ObservedRoute[] |
     } else if (slot && mine === undefined) {
       mine = r;
     } else {
-      acc.routeDeletes.push({ kind: 'delete-route', route: r }); // ours, other metric or tos, or a duplicate
+      acc.routeDeletes.push({ kind: 'delete-route', key, route: r }); // ours, other metric or tos, or a duplicate
     }
   }
   if (mine !== undefined) {
     if (routeConforms(mine, s)) return;
     if (holder === undefined) {
-      acc.upserts.push({ kind: 'replace-route', route: d, was: mine });
+      acc.upserts.push({ kind: 'replace-route', key, route: d, was: mine });
       return;
     }
     // A replace hits the slot's first route, which may be the other owner's: remove ours instead.
-    acc.routeDeletes.push({ kind: 'delete-route', route: mine });
+    acc.routeDeletes.push({ kind: 'delete-route', key, route: mine });
     acc.conflicts.push({ route: d, holder });
   } else if (holder !== undefined) {
     acc.conflicts.push({ route: d, holder });
   } else {
-    acc.upserts.push({ kind: 'add-route', route: d });
+    acc.upserts.push({ kind: 'add-route', key, route: d });
   }
 }
 

@@ -49,15 +49,23 @@ function writeIpv4(text: string, out: Uint8Array, offset: number): boolean {
   return n === 4;
 }
 
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 128; c++) {
+  if (c >= 48 && c <= 57) HEX[c] = c - 48;
+  else if (c >= 97 && c <= 102) HEX[c] = c - 87;
+  else if (c >= 65 && c <= 70) HEX[c] = c - 55;
 }
 
+function hexValue(c: number): number {
+  return c < 128 ? HEX[c]! : -1;
+}
+
+// Scratch space: writeIpv6 runs 10,000 times per full reconcile; no allocation per call.
+const GROUPS = new Uint16Array(8);
+const V4 = new Uint8Array(4);
+
 function writeIpv6(text: string, out: Uint8Array, offset: number): boolean {
-  const groups = new Uint16Array(8);
+  const groups = GROUPS;
   let count = 0;
   let gap = -1; // index in `groups` where '::' stands
   let i = 0;
@@ -74,18 +82,7 @@ function writeIpv6(text: string, out: Uint8Array, offset: number): boolean {
   }
   while (i < len) {
     if (count === 8) return false;
-    // An embedded IPv4 tail (::ffff:192.0.2.1) takes the last two groups.
-    let dot = false;
-    for (let j = i; j < len && text.charCodeAt(j) !== 58; j++) if (text.charCodeAt(j) === 46) dot = true;
-    if (dot) {
-      if (count > 6) return false;
-      const v4 = new Uint8Array(4);
-      if (!writeIpv4(text.slice(i), v4, 0)) return false;
-      groups[count++] = (v4[0]! << 8) | v4[1]!;
-      groups[count++] = (v4[2]! << 8) | v4[3]!;
-      i = len;
-      break;
-    }
+    const start = i;
     let value = 0;
     let digits = 0;
     while (i < len) {
@@ -94,6 +91,13 @@ function writeIpv6(text: string, out: Uint8Array, offset: number): boolean {
       value = (value << 4) | h;
       if (++digits > 4) return false;
       i++;
+    }
+    if (i < len && text.charCodeAt(i) === 46) {
+      // An embedded IPv4 tail (::ffff:192.0.2.1) takes the last two groups.
+      if (count > 6 || !writeIpv4(text.slice(start), V4, 0)) return false;
+      groups[count++] = (V4[0]! << 8) | V4[1]!;
+      groups[count++] = (V4[2]! << 8) | V4[3]!;
+      break;
     }
     if (digits === 0) return false;
     groups[count++] = value;
@@ -159,10 +163,13 @@ export function formatIpv6(buf: Uint8Array, offset: number): string {
   return s;
 }
 
+const SCRATCH = new Uint8Array(16);
+
 /** The canonical text of `text`, or undefined when it is not an address of `family`. */
 export function canonicalIp(text: string, family: Family): string | undefined {
-  const b = new Uint8Array(16);
-  return writeIp(text, family, b, 0) ? formatIp(family, b, 0) : undefined;
+  if (!writeIp(text, family, SCRATCH, 0)) return undefined;
+  // A valid IPv4 text is canonical already (no leading zeros are accepted).
+  return family === 4 ? text : formatIpv6(SCRATCH, 0);
 }
 
 /** The network address of `text/prefix` (host bits cleared), canonical; undefined when invalid. */

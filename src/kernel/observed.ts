@@ -36,8 +36,7 @@ export class ObservedState implements ObservedView {
    * it is the same one told again (the answer to our own request, then the
    * monitor's notification of it).
    */
-  addRoute(r: ObservedRoute, replace: boolean): void {
-    const key = routeKey(r.dst, r.prefix);
+  addRoute(r: ObservedRoute, replace: boolean, key = routeKey(r.dst, r.prefix)): void {
     const list = this.routes.get(key);
     if (!list) {
       this.routes.set(key, [r]);
@@ -48,8 +47,7 @@ export class ObservedState implements ObservedView {
     else list.push(r);
   }
 
-  deleteRoute(r: ObservedRoute): void {
-    const key = routeKey(r.dst, r.prefix);
+  deleteRoute(r: ObservedRoute, key = routeKey(r.dst, r.prefix)): void {
     const list = this.routes.get(key);
     if (!list) return;
     let i = list.findIndex((x) => sameRoute(x, r));

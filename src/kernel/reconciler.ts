@@ -15,6 +15,10 @@
 // from the state given before) or in the kernel (notifications) — unless the
 // observed state was just dumped or the delta does not apply: then the whole.
 //
+// A bulk change (more than the monitor's buffer could queue as echoes) runs
+// with the monitor closed: its own echoes would overflow it anyway, costing a
+// wakeup each and then a dump. It is reopened right after, and dumped.
+//
 // Passes run one at a time. `reconcile(desired)` starts one at once (or right
 // after the running one); changes seen by the monitor that depart from the
 // desired state ask for one, coalesced: at most one pass per `minIntervalMs`
@@ -28,16 +32,17 @@ import { ensureInterface, type KernelLog } from './interface.ts';
 import { Monitor, type ChangeOp } from './monitor.ts';
 import { ObservedState, type ObservedRoute, type ObservedView } from './observed.ts';
 import type { KernelSettings } from './settings.ts';
+import { Packer } from './packer.ts';
 import { RtnlSocket } from './socket.ts';
 import {
   decodeAddress,
   decodeRoute,
   encodeAddressDump,
-  encodeDelAddress,
-  encodeDelRoute,
-  encodeNewAddress,
-  encodeNewRoute,
   encodeRouteDump,
+  packDelAddress,
+  packDelRoute,
+  packNewAddress,
+  packNewRoute,
   IFA_F_NOPREFIXROUTE,
   NLM_F_CREATE,
   NLM_F_EXCL,
@@ -50,7 +55,7 @@ import {
   type RouteFields,
 } from './wire.ts';
 
-export type PassTrigger = 'start' | 'reconcile' | 'resync' | 'drift' | 'link' | 'flush' | 'overflow' | 'monitor' | 'retry';
+export type PassTrigger = 'start' | 'reconcile' | 'resync' | 'drift' | 'link' | 'flush' | 'overflow' | 'bulk' | 'monitor' | 'retry';
 
 export interface PassCounts {
   routesAdded: number;
@@ -98,6 +103,8 @@ export interface ReconcilerStats {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** Receive-buffer bytes one route notification takes (its skb), measured: ~10,000 fit in 8 MiB. */
+const BULK_ECHO_BYTES = 1024;
 const MAX_FAILED_LOGGED = 10;
 
 export class KernelReconciler {
@@ -314,6 +321,12 @@ export class KernelReconciler {
       if (desired) {
         const d = full ? diff(desired, this.#observed, this.#diffSettings()) : diffKeys(desired, this.#observed, this.#diffSettings(), routeKeys, addressKeys);
         conflicts = this.#noteConflicts(d.conflicts, full ? undefined : routeKeys);
+        if (this.#monitor && d.ops.length > this.#monitor.recvBufferSize / BULK_ECHO_BYTES) {
+          this.#monitor.close();
+          this.#monitor = undefined;
+          this.#needResync = true;
+          this.#request('bulk');
+        }
         if (d.ops.length > 0) await this.#apply(this.#sock, d.ops, counts, failed);
       }
     } catch (e) {
@@ -359,7 +372,7 @@ export class KernelReconciler {
       now.add(key);
       if (this.#conflictsLogged.has(key)) continue;
       this.#log.warn(
-        { op: 'reconcile', ip: key, reason: 'slot-held', protocol: c.holder.protocol, metric: c.route.metric, table: this.#settings.table },
+        { op: 'reconcile', ip: `${c.route.dst}/${c.route.prefix}`, reason: 'slot-held', protocol: c.holder.protocol, metric: c.route.metric, table: this.#settings.table },
         'another owner\'s route holds this destination and metric in our table: left alone, not announced by us',
       );
     }
@@ -410,53 +423,49 @@ export class KernelReconciler {
   async #apply(sock: RtnlSocket, ops: readonly KernelOp[], counts: PassCounts, failed: { op: string; errno: string }[]): Promise<void> {
     const { table, protocol, prefixRouteInMain } = this.#settings;
     const oif = this.#ifindex;
+    const target = { table, protocol, oif };
     const ifaFlags = prefixRouteInMain ? 0 : IFA_F_NOPREFIXROUTE;
-    const msgs: Buffer[] = [];
+    const msgs = new Packer(Math.max(256, ops.length * 80));
     const opOf: number[] = []; // per message: index of its op
-    const push = (i: number, m: Buffer | undefined) => {
-      if (m === undefined) {
-        failed.push({ op: describeOp(ops[i]!), errno: 'EINVAL' });
-        return false;
-      }
-      msgs.push(m);
-      opOf.push(i);
-      return true;
+    const packed = (i: number, ok: boolean) => {
+      if (!ok) failed.push({ op: describeOp(ops[i]!), errno: 'EINVAL' });
+      else opOf.push(i);
+      return ok;
     };
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       switch (op.kind) {
         case 'add-route':
-        case 'replace-route': {
-          const r = op.route;
-          const flags = op.kind === 'add-route' ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE | NLM_F_REPLACE;
-          push(i, encodeNewRoute({ family: r.family, dst: r.dst, prefix: r.prefix, table, metric: r.metric, tos: 0, protocol, oif }, flags));
+          packed(i, packNewRoute(msgs, op.route, target, NLM_F_CREATE | NLM_F_EXCL));
           break;
-        }
+        case 'replace-route':
+          packed(i, packNewRoute(msgs, op.route, target, NLM_F_CREATE | NLM_F_REPLACE));
+          break;
         case 'delete-route':
-          push(i, encodeDelRoute({ ...op.route, table, protocol: op.route.protocol }));
+          packed(i, packDelRoute(msgs, op.route));
           break;
         case 'add-address':
-          push(i, encodeNewAddress({ ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
+          packed(i, packNewAddress(msgs, { ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
           break;
         case 'replace-address':
           // IPv6 changes an address's flags in place; IPv4 ignores them on replace: delete, add.
-          if (op.address.family === 6) push(i, encodeNewAddress({ ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_REPLACE));
-          else if (push(i, encodeDelAddress({ ...op.was, ifindex: oif }))) push(i, encodeNewAddress({ ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
+          if (op.address.family === 6) packed(i, packNewAddress(msgs, { ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_REPLACE));
+          else if (packed(i, packDelAddress(msgs, { ...op.was, ifindex: oif }))) packed(i, packNewAddress(msgs, { ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
           break;
         case 'delete-address':
-          push(i, encodeDelAddress({ ...op.address, ifindex: oif }));
+          packed(i, packDelAddress(msgs, { ...op.address, ifindex: oif }));
           break;
       }
     }
-    if (msgs.length === 0) return;
+    if (msgs.count === 0) return;
     const v4Before = this.#hasIpv4Address();
     const results = await sock.batch(msgs, `applying ${ops.length} kernel change${ops.length === 1 ? '' : 's'}`);
     let logged = 0;
     let settled = -1;
-    for (let m = 0; m < msgs.length; m++) {
+    for (let m = 0; m < msgs.count; m++) {
       const i = opOf[m]!;
       if (i === settled) continue; // the second half of a delete+add whose first half failed
-      if (m + 1 < msgs.length && opOf[m + 1] === i && results[m] === 0) continue; // the first half of a delete+add
+      if (m + 1 < msgs.count && opOf[m + 1] === i && results[m] === 0) continue; // the first half of a delete+add
       settled = i;
       const errno = results[m]!;
       const outcome = this.#settle(ops[i]!, errno, counts);
@@ -492,7 +501,7 @@ export class KernelReconciler {
       case 'add-route':
       case 'replace-route':
         if (errno === 0) {
-          this.#observed.addRoute(this.#ours(op.route), op.kind === 'replace-route');
+          this.#observed.addRoute(this.#ours(op.route), op.kind === 'replace-route', op.key);
           if (op.kind === 'add-route') counts.routesAdded++;
           else counts.routesReplaced++;
           return 'done';
@@ -501,7 +510,7 @@ export class KernelReconciler {
         return 'failed';
       case 'delete-route':
         if (errno === 0 || name === 'ESRCH') {
-          this.#observed.deleteRoute(op.route);
+          this.#observed.deleteRoute(op.route, op.key);
           if (errno === 0) counts.routesDeleted++;
           return 'done';
         }
@@ -528,7 +537,7 @@ export class KernelReconciler {
 
   /** A refused change is tried again in the next pass (which it does not ask for by itself). */
   #retryLater(op: KernelOp): void {
-    if (op.kind === 'add-route' || op.kind === 'replace-route' || op.kind === 'delete-route') this.#routeKeys.add(routeKey(op.route.dst, op.route.prefix));
+    if (op.kind === 'add-route' || op.kind === 'replace-route' || op.kind === 'delete-route') this.#routeKeys.add(op.key);
     else this.#addressKeys.add(addressKey(op.address.ip, op.address.prefix));
   }
 
@@ -540,9 +549,20 @@ export class KernelReconciler {
   }
 
   #ours(r: { family: 4 | 6; dst: string; prefix: number; metric: number }): ObservedRoute {
-    const { table, protocol } = this.#settings;
-    const scope = r.family === 4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE; // as the kernel reports it
-    return { ...r, table, tos: 0, protocol, scope, type: RTN_UNICAST, oif: this.#ifindex, gateway: false, multipath: false };
+    return {
+      family: r.family,
+      dst: r.dst,
+      prefix: r.prefix,
+      table: this.#settings.table,
+      metric: r.metric,
+      tos: 0,
+      protocol: this.#settings.protocol,
+      scope: r.family === 4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, // as the kernel reports it
+      type: RTN_UNICAST,
+      oif: this.#ifindex,
+      gateway: false,
+      multipath: false,
+    };
   }
 
   #ourAddress(a: { family: 4 | 6; ip: string; prefix: number }): AddressFields {

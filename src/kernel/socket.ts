@@ -15,6 +15,7 @@
 
 import { Protocol, RawNetlinkSocket } from 'netlink';
 import { errnoName, NetlinkError, toNetlinkError } from './errors.ts';
+import { Packer } from './packer.ts';
 import { DEFAULT_TIMEOUT_MS } from './settings.ts';
 import {
   forEachMessage,
@@ -156,12 +157,13 @@ export class RtnlSocket {
    * when answers are unknown: deadline, ENOBUFS, closed socket — then any
    * part of the batch may or may not have been applied.
    */
-  async batch(msgs: readonly Buffer[], what: string): Promise<Int32Array> {
-    const results = new Int32Array(msgs.length);
+  async batch(messages: Packer | readonly Buffer[], what: string): Promise<Int32Array> {
+    const msgs = messages instanceof Packer ? messages : Packer.of(messages);
+    const results = new Int32Array(msgs.count);
     const sent: Promise<void>[] = [];
     let failure: NetlinkError | undefined;
-    for (let i = 0; i < msgs.length && !failure; i += this.#chunkSize) {
-      const n = Math.min(this.#chunkSize, msgs.length - i);
+    for (let i = 0; i < msgs.count && !failure; i += this.#chunkSize) {
+      const n = Math.min(this.#chunkSize, msgs.count - i);
       while (this.#inFlight + n > this.maxInFlight && !this.#closed && !failure) await new Promise<void>((r) => this.#waiting.push(r));
       if (this.#closed) failure ??= this.#closed;
       if (failure) break;
@@ -177,15 +179,13 @@ export class RtnlSocket {
     this.#close(new NetlinkError('rtnetlink socket', 'EBADF', { detail: 'closed' }));
   }
 
-  #sendChunk(msgs: readonly Buffer[], base: number, count: number, results: Int32Array, what: string): Promise<void> {
+  #sendChunk(msgs: Packer, base: number, count: number, results: Int32Array, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // Sequence numbers of a chunk are consecutive (the answers are matched by range).
+      if (this.#seq > 0xffffffff - count) this.#seq = 1;
       const first = this.#seq;
-      const iov: Buffer[] = new Array(count);
-      for (let k = 0; k < count; k++) {
-        const m = msgs[base + k]!;
-        stamp(m, this.#nextSeq(), this.port, k === count - 1 ? NLM_F_ACK : 0);
-        iov[k] = m;
-      }
+      for (let k = 0; k < count; k++) stamp(msgs.buf, this.#nextSeq(), this.port, k === count - 1 ? NLM_F_ACK : 0, msgs.starts[base + k]!);
+      const iov = msgs.buf.subarray(msgs.starts[base]!, msgs.end(base + count - 1));
       this.#inFlight += count;
       if (this.#inFlight > this.peakInFlight) this.peakInFlight = this.#inFlight;
       const chunk: Chunk = {

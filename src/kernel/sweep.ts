@@ -11,7 +11,8 @@ import { ensureInterface, getLink, removeInterface, type InterfaceState, type Ke
 import type { ObservedAddress, ObservedRoute } from './observed.ts';
 import type { KernelSettings } from './settings.ts';
 import { RtnlSocket } from './socket.ts';
-import { decodeAddress, decodeRoute, encodeAddressDump, encodeDelAddress, encodeDelRoute, encodeRouteDump } from './wire.ts';
+import { Packer } from './packer.ts';
+import { decodeAddress, decodeRoute, encodeAddressDump, encodeRouteDump, packDelAddress, packDelRoute } from './wire.ts';
 
 export interface SweepOptions {
   readonly interfaceName: string;
@@ -55,10 +56,10 @@ export async function sweep(opts: SweepOptions): Promise<SweepReport> {
     }
     // IPv4 secondaries go with their primary unless promote_secondaries: delete secondaries first.
     addresses.sort((a, b) => (b.flags & 1) - (a.flags & 1));
-    const msgs: Buffer[] = [];
-    for (const r of routes) msgs.push(encodeDelRoute(r)!);
-    for (const a of addresses) msgs.push(encodeDelAddress(a)!);
-    const results = msgs.length ? await sock.batch(msgs, `deleting ${msgs.length} routes and addresses`) : new Int32Array(0);
+    const msgs = new Packer();
+    for (const r of routes) packDelRoute(msgs, r); // decoded from the kernel: always encodable
+    for (const a of addresses) packDelAddress(msgs, a);
+    const results = msgs.count ? await sock.batch(msgs, `deleting ${msgs.count} routes and addresses`) : new Int32Array(0);
     const failed: { what: string; errno: string }[] = [];
     const removedRoutes: ObservedRoute[] = [];
     const removedAddresses: ObservedAddress[] = [];

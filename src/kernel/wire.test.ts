@@ -11,6 +11,7 @@ import {
   encodeGetLink,
   encodeNewAddress,
   encodeNewRoute,
+  encodeSetLinkUp,
   forEachMessage,
   IFA_F_NODAD,
   IFA_F_NOPREFIXROUTE,
@@ -93,7 +94,9 @@ test('links: get by name, create with a kind, configure (nested IFLA_AF_SPEC) de
   assert.deepEqual(decodeLink(c, 0, c.length), { index: 0, name: 'kube-lb0', kind: 'dummy', up: false, family: 0 });
   const cfg = encodeConfigureLink(12);
   assert.equal(cfg.readUInt32LE(0), cfg.length);
-  assert.deepEqual(decodeLink(cfg, 0, cfg.length), { index: 12, name: '', kind: undefined, up: true, family: 0 });
+  assert.deepEqual(decodeLink(cfg, 0, cfg.length), { index: 12, name: '', kind: undefined, up: false, family: 0 }, 'not up: the kernel would apply that first');
+  const up = encodeSetLinkUp(12);
+  assert.deepEqual(decodeLink(up, 0, up.length), { index: 12, name: '', kind: undefined, up: true, family: 0 });
   // The nested attribute lengths add up to the message.
   assert.equal(cfg.readUInt16LE(32), cfg.length - 32);
 });
