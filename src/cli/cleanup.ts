@@ -53,7 +53,7 @@ export async function cleanupCommand(opts: CleanupOptions): Promise<void> {
   ];
   lines.push(`cleanup: removed ${what.join(', ')}`);
   process.stdout.write(lines.join('\n') + '\n');
-  ctx.log.info({ op: 'cleanup', protocol, routes: report.routes.length, addresses: report.addresses.length, interfaceRemoved: report.interfaceRemoved }, 'cleanup done');
+  ctx.log.debug({ op: 'cleanup', protocol, routes: report.routes.length, addresses: report.addresses.length, interfaceRemoved: report.interfaceRemoved }, 'cleanup done');
   if (report.failed.length > 0) {
     for (const f of report.failed) process.stderr.write(`kube-lb-agent: could not remove ${f.what}: ${f.errno}\n`);
     throw new CommandExit(EXIT.failure);
