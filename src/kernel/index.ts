@@ -25,4 +25,4 @@ export type { ObservedAddress, ObservedRoute, ObservedView } from './observed.ts
 export { kernelSettings, type KernelSettings } from './settings.ts';
 export { KernelReconciler, type PassReport, type PassTrigger, type ReconcilerOptions, type ReconcilerStats } from './reconciler.ts';
 export { ensureInterface, getLink, removeInterface, type InterfaceState, type KernelLog } from './interface.ts';
-export { sweep, bootKernel, describeAddress, describeRoute, type BootKernelReport, type SweepOptions, type SweepReport } from './sweep.ts';
+export { sweep, listOwned, bootKernel, describeAddress, describeRoute, type BootKernelReport, type Holdings, type SweepOptions, type SweepReport } from './sweep.ts';

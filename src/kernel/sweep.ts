@@ -12,7 +12,7 @@ import type { ObservedAddress, ObservedRoute } from './observed.ts';
 import type { KernelSettings } from './settings.ts';
 import { RtnlSocket } from './socket.ts';
 import { Packer } from './packer.ts';
-import { decodeAddress, decodeRoute, encodeAddressDump, encodeRouteDump, packDelAddress, packDelRoute } from './wire.ts';
+import { decodeAddress, decodeRoute, encodeAddressDump, encodeRouteDump, packDelAddress, packDelRoute, type LinkFields } from './wire.ts';
 
 export interface SweepOptions {
   readonly interfaceName: string;
@@ -34,26 +34,55 @@ export interface SweepReport {
   readonly failed: readonly { readonly what: string; readonly errno: string }[];
 }
 
+export interface Holdings {
+  /** The interface; undefined when it does not exist. */
+  readonly link: LinkFields | undefined;
+  /** Routes of the protocol in the table. */
+  readonly routes: readonly ObservedRoute[];
+  /** Routes of other protocols in the table: not ours. */
+  readonly otherRoutes: readonly ObservedRoute[];
+  /** Addresses on the interface, except the kernel's IPv6 link-local one. */
+  readonly addresses: readonly ObservedAddress[];
+}
+
+/** What is ours in the kernel (and what else is in our table), read only: one dump each. */
+export async function listOwned(opts: { interfaceName: string; table: number; protocol: number; timeoutMs?: number }): Promise<Holdings> {
+  const sock = new RtnlSocket(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
+  try {
+    return await readHoldings(sock, opts, true);
+  } finally {
+    sock.close();
+  }
+}
+
+async function readHoldings(sock: RtnlSocket, opts: { interfaceName: string; table: number; protocol: number }, withAddresses: boolean): Promise<Holdings> {
+  const routes: ObservedRoute[] = [];
+  const otherRoutes: ObservedRoute[] = [];
+  for (const family of [4, 6] as const) {
+    await sock.dump(encodeRouteDump(family), `dumping IPv${family} routes`, (buf, off, len) => {
+      const r = decodeRoute(buf, off, len, opts.table);
+      if (r) (r.protocol === opts.protocol ? routes : otherRoutes).push(r);
+    });
+  }
+  const link = await getLink(sock, opts.interfaceName);
+  const addresses: ObservedAddress[] = [];
+  if (link && withAddresses) {
+    for (const family of [4, 6] as const) {
+      await sock.dump(encodeAddressDump(family), `dumping IPv${family} addresses`, (buf, off, len) => {
+        const a = decodeAddress(buf, off, len, link.index);
+        if (a && !a.linkLocal) addresses.push(a);
+      });
+    }
+  }
+  return { link, routes, otherRoutes, addresses };
+}
+
 export async function sweep(opts: SweepOptions): Promise<SweepReport> {
   const sock = new RtnlSocket(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
   try {
-    const routes: ObservedRoute[] = [];
-    for (const family of [4, 6] as const) {
-      await sock.dump(encodeRouteDump(family), `dumping IPv${family} routes`, (buf, off, len) => {
-        const r = decodeRoute(buf, off, len, opts.table);
-        if (r && r.protocol === opts.protocol) routes.push(r);
-      });
-    }
-    const link = await getLink(sock, opts.interfaceName);
-    const addresses: ObservedAddress[] = [];
-    if (link && !opts.keepAddresses) {
-      for (const family of [4, 6] as const) {
-        await sock.dump(encodeAddressDump(family), `dumping IPv${family} addresses`, (buf, off, len) => {
-          const a = decodeAddress(buf, off, len, link.index);
-          if (a && !a.linkLocal) addresses.push(a);
-        });
-      }
-    }
+    const held = await readHoldings(sock, opts, !opts.keepAddresses);
+    const routes = held.routes;
+    const addresses = [...held.addresses];
     // IPv4 secondaries go with their primary unless promote_secondaries: delete secondaries first.
     addresses.sort((a, b) => (b.flags & 1) - (a.flags & 1));
     const msgs = new Packer();

@@ -136,6 +136,14 @@ test('boot phase: a fresh boot sweeps only ours; a restart within the same boot 
         before = await others(ns);
       },
       async (ns, agent) => {
+        // What is ours, read only (what `status` shows with the agent down).
+        const held = await agent.call<{ link: string; routes: string[]; otherRoutes: string[]; addresses: string[] }>('list');
+        assert.deepEqual([held.link, held.routes.sort(), held.otherRoutes.sort(), held.addresses.sort()], [
+          'kube-lb0',
+          ['192.0.2.30/32 proto 201', '2001:db8:1::30/128 proto 201'],
+          ['192.0.2.20/32 proto 248', '192.0.2.21/32 proto 12', '2001:db8:1::20/128 proto 248'],
+          ['192.0.2.60/32', '2001:db8:1::60/128'],
+        ]);
         writeFileSync(bootIdPath, ids[0] + '\n');
         const fresh = await agent.call<{ verdict: { kind: string; kernel: { swept: { routes: unknown[]; addresses: unknown[] } } } }>('boot', { stateDirectory, bootIdPath });
         assert.equal(fresh.verdict.kind, 'fresh');
