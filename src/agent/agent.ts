@@ -19,6 +19,9 @@ import { adoptFromKernel, announcedByIp } from './announced.ts';
 import { GUARD_IDLE, guard, type GuardOutcome, type GuardState } from './guard.ts';
 import type { AgentPhase } from './status.ts';
 
+/** While holding, how soon the loop looks again whether the view can be trusted. */
+const TRUST_RECHECK_MS = 500;
+
 /** What the loop reports after each cycle; observe/ turns it into metrics. */
 export interface CycleReport {
   readonly phase: AgentPhase;
@@ -58,6 +61,7 @@ export class AgentLoop {
   #stopped = false;
   #withdrawn = false;
   #guardTimer: NodeJS.Timeout | undefined;
+  #trustTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #warned = new Set<string>();
@@ -136,6 +140,10 @@ export class AgentLoop {
     const trusted = status.api.state === 'up' && status.informers.every((i) => i.phase === 'watching');
     if (!trusted) {
       this.#setPhase('holding');
+      // Trust comes back without any change in the view's content (the API
+      // answers again, a relist ends with the same objects): look again soon.
+      clearTimeout(this.#trustTimer);
+      this.#trustTimer = setTimeout(() => this.markDirty(), TRUST_RECHECK_MS);
       if (!this.#holdingLogged) {
         this.#holdingLogged = true;
         const why = status.api.state !== 'up' ? `API ${status.api.state}` : `informers ${status.informers.filter((i) => i.phase !== 'watching').map((i) => `${i.resource}:${i.phase}`).join(', ')}`;
@@ -246,6 +254,7 @@ export class AgentLoop {
     this.#stopped = true;
     this.#unsubscribe?.();
     clearTimeout(this.#guardTimer);
+    clearTimeout(this.#trustTimer);
     clearInterval(this.#resyncTimer);
     await this.#running;
   }

@@ -140,6 +140,8 @@ export class Agent {
       ...(probe ? { canServe: () => probe.healthy() } : {}),
       onCycle: (c) => this.#onCycle(c),
     });
+    // The API coming back changes no object but ends "holding": look at once.
+    this.#api.onState(() => this.#loop.markDirty());
     this.#view.start();
     this.#lease.start();
     probe?.start();
