@@ -152,7 +152,8 @@ const ipWall = median(ipRuns);
 const ipNet = median(ipRuns.map((x, i) => x - ipStart[i]!));
 const out = [
   `kernel reconcile benchmark — ${2 * PER_FAMILY} routes (${PER_FAMILY} IPv4 /32 + ${PER_FAMILY} IPv6 /128), table 198, dev kube-lb0 (bridge)`,
-  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, Node ${process.version}; median of ${ROUNDS} rounds, each in fresh namespaces`,
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, Node ${process.version}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+  `median of ${ROUNDS} rounds, each in fresh namespaces`,
   '',
   `empty table → ${2 * PER_FAMILY} routes`,
   `  agent reconcile (call → done, monitor running)   ${ms(agentFull)}`,
