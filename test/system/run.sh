@@ -191,7 +191,9 @@ main() {
   mkdir -p "$cache"
   ensure_tools
   exec 9> "$cache/lock"
-  flock -w 3600 9 || die "another system test holds $cache/lock"
+  local t_lock=$SECONDS
+  flock -n 9 || { say "waiting for another system test run (lock $cache/lock)"; flock -w 3600 9 || die "another system test holds $cache/lock"; }
+  t_lock=$((SECONDS - t_lock))
 
   local deb img
   find_deb
@@ -279,7 +281,7 @@ main() {
     done < <(tr -d '\r' < "$run/results.log" |
              awk '/^BEGIN /{c=$2} /^FAIL /{if (c != "") print c} /^END /{c=""}' | uniq)
   fi
-  say "timings: image ${t_image}s, VM ${t_vm}s, total $((SECONDS - t_start))s"
+  say "timings: image ${t_image}s, VM ${t_vm}s, total $((SECONDS - t_start))s (of which ${t_lock}s waiting for the lock)"
   printf '%d passed, %d failed\n' "$passed" "$failed"
   ((failed == 0))
 }
