@@ -12,7 +12,7 @@
 import type { ClusterView } from '../cluster/index.ts';
 import { liveAgents } from '../cluster/index.ts';
 import type { Config } from '../config/index.ts';
-import { desiredState, type KernelReconciler, type PassReport } from '../kernel/index.ts';
+import { desiredState, type KernelDesired, type KernelReconciler, type PassReport } from '../kernel/index.ts';
 import { plan, type Announcement, type Plan, PlanMemo } from '../plan/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { adoptFromKernel, announcedByIp } from './announced.ts';
@@ -55,6 +55,8 @@ export class AgentLoop {
   #phase: AgentPhase = 'syncing';
   #lastPlan: Plan | null = null;
   #lastGuard: GuardOutcome | null = null;
+  /** The last desired state handed to the kernel: the next one is built as a delta of it. */
+  #lastDesired: KernelDesired | undefined;
   #dirtySince: number | null = null;
   #running: Promise<void> | null = null;
   #scheduled = false;
@@ -180,7 +182,8 @@ export class AgentLoop {
     this.#guardState = g.state;
     this.#lastGuard = g;
 
-    const { desired, problems } = desiredState(g.apply, config);
+    const { desired, problems } = desiredState(g.apply, config, this.#lastDesired);
+    this.#lastDesired = desired;
     for (const pr of problems) {
       const key = `desired|${pr.ip}|${pr.reason}`;
       if (!this.#warned.has(key)) {
@@ -237,7 +240,8 @@ export class AgentLoop {
   async withdrawAll(): Promise<PassReport> {
     this.#withdrawn = true;
     await this.#running;
-    const { desired } = desiredState([], this.#o.config);
+    const { desired } = desiredState([], this.#o.config, this.#lastDesired);
+    this.#lastDesired = desired;
     const pass = await this.#o.kernel.reconcile(desired);
     if (pass.ok) this.#announced = new Map();
     return pass;
