@@ -25,46 +25,22 @@
 // however many notifications arrive. Before the first `reconcile` nothing is
 // changed — a restarted agent adopts what it finds until it knows better.
 
+import { bookAnswers, encodeOps, zeroCounts, type ApplyTarget, type PassCounts } from './apply.ts';
+import { addressDeparts, linkVerdict, routeDeparts } from './departs.ts';
 import { addressKey, routeKey, type KernelDesired } from './desired.ts';
-import { addressConforms, describeOp, diff, diffKeys, routeConforms, type DiffSettings, type KernelOp, type RouteConflict } from './diff.ts';
-import { toNetlinkError, errnoName } from './errors.ts';
+import { describeOp, diff, diffKeys, type DiffSettings, type KernelOp, type RouteConflict } from './diff.ts';
+import { toNetlinkError } from './errors.ts';
 import { ensureInterface, type KernelLog } from './interface.ts';
 import { Monitor, type ChangeOp } from './monitor.ts';
-import { ObservedState, type ObservedRoute, type ObservedView } from './observed.ts';
+import { ObservedState, type ObservedView } from './observed.ts';
 import type { KernelSettings } from './settings.ts';
-import { Packer } from './packer.ts';
 import { RtnlSocket } from './socket.ts';
-import {
-  decodeAddress,
-  decodeRoute,
-  encodeAddressDump,
-  encodeRouteDump,
-  packDelAddress,
-  packDelRoute,
-  packNewAddress,
-  packNewRoute,
-  IFA_F_NOPREFIXROUTE,
-  NLM_F_CREATE,
-  NLM_F_EXCL,
-  NLM_F_REPLACE,
-  RT_SCOPE_LINK,
-  RT_SCOPE_UNIVERSE,
-  RTN_UNICAST,
-  type AddressFields,
-  type LinkFields,
-  type RouteFields,
-} from './wire.ts';
+import { dumpAddresses, dumpRoutes } from './dump.ts';
+import type { AddressFields, LinkFields, RouteFields } from './wire.ts';
+
+export type { PassCounts };
 
 export type PassTrigger = 'start' | 'reconcile' | 'resync' | 'drift' | 'link' | 'flush' | 'overflow' | 'bulk' | 'monitor' | 'retry';
-
-export interface PassCounts {
-  routesAdded: number;
-  routesReplaced: number;
-  routesDeleted: number;
-  addressesAdded: number;
-  addressesReplaced: number;
-  addressesDeleted: number;
-}
 
 export interface PassReport extends Readonly<PassCounts> {
   readonly trigger: PassTrigger;
@@ -396,18 +372,8 @@ export class KernelReconciler {
     this.#dumpQueue = queue;
     try {
       const fresh = new ObservedState();
-      const table = this.#settings.table;
-      const ifindex = iface.index;
-      for (const family of [4, 6] as const) {
-        await sock.dump(encodeRouteDump(family), `dumping IPv${family} routes`, (buf, off, len) => {
-          const r = decodeRoute(buf, off, len, table);
-          if (r) fresh.addRoute(r, false);
-        });
-        await sock.dump(encodeAddressDump(family), `dumping IPv${family} addresses`, (buf, off, len) => {
-          const a = decodeAddress(buf, off, len, ifindex);
-          if (a) fresh.addAddress(a);
-        });
-      }
+      await dumpRoutes(sock, this.#settings.table, (r) => fresh.addRoute(r, false));
+      await dumpAddresses(sock, iface.index, (a) => fresh.addAddress(a));
       // Notifications that arrived during the dump are applied on top, in order:
       // for every key the last word wins, whether it came before the dump saw it or after.
       this.#observed = fresh;
@@ -421,61 +387,34 @@ export class KernelReconciler {
   // ---- applying -------------------------------------------------------------
 
   async #apply(sock: RtnlSocket, ops: readonly KernelOp[], counts: PassCounts, failed: { op: string; errno: string }[]): Promise<void> {
-    const { table, protocol, prefixRouteInMain } = this.#settings;
-    const oif = this.#ifindex;
-    const target = { table, protocol, oif };
-    const ifaFlags = prefixRouteInMain ? 0 : IFA_F_NOPREFIXROUTE;
-    const msgs = new Packer(Math.max(256, ops.length * 80));
-    const opOf: number[] = []; // per message: index of its op
-    const packed = (i: number, ok: boolean) => {
-      if (!ok) failed.push({ op: describeOp(ops[i]!), errno: 'EINVAL' });
-      else opOf.push(i);
-      return ok;
-    };
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      switch (op.kind) {
-        case 'add-route':
-          packed(i, packNewRoute(msgs, op.route, target, NLM_F_CREATE | NLM_F_EXCL));
-          break;
-        case 'replace-route':
-          packed(i, packNewRoute(msgs, op.route, target, NLM_F_CREATE | NLM_F_REPLACE));
-          break;
-        case 'delete-route':
-          packed(i, packDelRoute(msgs, op.route));
-          break;
-        case 'add-address':
-          packed(i, packNewAddress(msgs, { ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
-          break;
-        case 'replace-address':
-          // IPv6 changes an address's flags in place; IPv4 ignores them on replace: delete, add.
-          if (op.address.family === 6) packed(i, packNewAddress(msgs, { ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_REPLACE));
-          else if (packed(i, packDelAddress(msgs, { ...op.was, ifindex: oif }))) packed(i, packNewAddress(msgs, { ...op.address, ifindex: oif, ifaFlags }, NLM_F_CREATE | NLM_F_EXCL));
-          break;
-        case 'delete-address':
-          packed(i, packDelAddress(msgs, { ...op.address, ifindex: oif }));
-          break;
-      }
-    }
-    if (msgs.count === 0) return;
+    const target = this.#target();
+    const enc = encodeOps(ops, target);
+    for (const i of enc.invalid) failed.push({ op: describeOp(ops[i]!), errno: 'EINVAL' });
+    if (enc.msgs.count === 0) return;
     const v4Before = this.#hasIpv4Address();
-    const results = await sock.batch(msgs, `applying ${ops.length} kernel change${ops.length === 1 ? '' : 's'}`);
+    const results = await sock.batch(enc.msgs, `applying ${ops.length} kernel change${ops.length === 1 ? '' : 's'}`);
+    const booked = bookAnswers(ops, enc, results, this.#observed, target, counts);
+    if (booked.gone) {
+      this.#needResync = true; // the interface went away under us
+      this.#request('link');
+    }
+    if (booked.stale) {
+      this.#needResync = true; // the kernel holds what our view lacks
+      this.#request('retry');
+    }
     let logged = 0;
-    let settled = -1;
-    for (let m = 0; m < msgs.count; m++) {
-      const i = opOf[m]!;
-      if (i === settled) continue; // the second half of a delete+add whose first half failed
-      if (m + 1 < msgs.count && opOf[m + 1] === i && results[m] === 0) continue; // the first half of a delete+add
-      settled = i;
-      const errno = results[m]!;
-      const outcome = this.#settle(ops[i]!, errno, counts);
-      if (outcome !== 'failed') continue;
-      const name = errnoName(errno);
-      this.#retryLater(ops[i]!);
-      failed.push({ op: describeOp(ops[i]!), errno: name });
-      if (logged++ < MAX_FAILED_LOGGED) this.#log.warn({ op: 'reconcile', change: describeOp(ops[i]!), err: name }, 'kernel refused a change');
+    for (const { index, errno } of booked.refused) {
+      const op = ops[index]!;
+      this.#retryLater(op);
+      failed.push({ op: describeOp(op), errno });
+      if (logged++ < MAX_FAILED_LOGGED) this.#log.warn({ op: 'reconcile', change: describeOp(op), err: errno }, 'kernel refused a change');
     }
     if (v4Before && !this.#hasIpv4Address()) this.#flushed();
+  }
+
+  #target(): ApplyTarget {
+    const { table, protocol, prefixRouteInMain } = this.#settings;
+    return { table, protocol, prefixRouteInMain, ifindex: this.#ifindex };
   }
 
   #hasIpv4Address(): boolean {
@@ -489,85 +428,10 @@ export class KernelReconciler {
     this.#request('flush');
   }
 
-  /** Books one operation's answer into the observed state and the counts. */
-  #settle(op: KernelOp, errno: number, counts: PassCounts): 'done' | 'stale' | 'failed' {
-    const name = errno === 0 ? '' : errnoName(errno);
-    if (name === 'ENODEV') {
-      this.#needResync = true; // the interface went away under us
-      this.#request('link');
-      return 'stale';
-    }
-    switch (op.kind) {
-      case 'add-route':
-      case 'replace-route':
-        if (errno === 0) {
-          this.#observed.addRoute(this.#ours(op.route), op.kind === 'replace-route', op.key);
-          if (op.kind === 'add-route') counts.routesAdded++;
-          else counts.routesReplaced++;
-          return 'done';
-        }
-        if (name === 'EEXIST' || name === 'ENOENT') return this.#stale();
-        return 'failed';
-      case 'delete-route':
-        if (errno === 0 || name === 'ESRCH') {
-          this.#observed.deleteRoute(op.route, op.key);
-          if (errno === 0) counts.routesDeleted++;
-          return 'done';
-        }
-        return 'failed';
-      case 'add-address':
-      case 'replace-address':
-        if (errno === 0) {
-          this.#observed.addAddress(this.#ourAddress(op.address));
-          if (op.kind === 'add-address') counts.addressesAdded++;
-          else counts.addressesReplaced++;
-          return 'done';
-        }
-        if (name === 'EEXIST') return this.#stale();
-        return 'failed';
-      case 'delete-address':
-        if (errno === 0 || name === 'EADDRNOTAVAIL') {
-          this.#observed.deleteAddress(op.address);
-          if (errno === 0) counts.addressesDeleted++;
-          return 'done';
-        }
-        return 'failed';
-    }
-  }
-
   /** A refused change is tried again in the next pass (which it does not ask for by itself). */
   #retryLater(op: KernelOp): void {
     if (op.kind === 'add-route' || op.kind === 'replace-route' || op.kind === 'delete-route') this.#routeKeys.add(op.key);
     else this.#addressKeys.add(addressKey(op.address.ip, op.address.prefix));
-  }
-
-  /** The kernel holds something our view lacks: dump again. */
-  #stale(): 'stale' {
-    this.#needResync = true;
-    this.#request('retry');
-    return 'stale';
-  }
-
-  #ours(r: { family: 4 | 6; dst: string; prefix: number; metric: number }): ObservedRoute {
-    return {
-      family: r.family,
-      dst: r.dst,
-      prefix: r.prefix,
-      table: this.#settings.table,
-      metric: r.metric,
-      tos: 0,
-      protocol: this.#settings.protocol,
-      scope: r.family === 4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, // as the kernel reports it
-      type: RTN_UNICAST,
-      oif: this.#ifindex,
-      gateway: false,
-      multipath: false,
-    };
-  }
-
-  #ourAddress(a: { family: 4 | 6; ip: string; prefix: number }): AddressFields {
-    const flags = this.#settings.prefixRouteInMain ? 0 : IFA_F_NOPREFIXROUTE;
-    return { ...a, ifindex: this.#ifindex, flags, scope: 0, linkLocal: false };
   }
 
   // ---- notifications --------------------------------------------------------
@@ -611,15 +475,8 @@ export class KernelReconciler {
     const apply = () => (op === 'new' ? this.#observed.addRoute(r, replace) : this.#observed.deleteRoute(r));
     if (this.#dumpQueue) this.#dumpQueue.push(apply);
     else apply();
-    const desired = this.#desired;
-    if (!desired) return;
-    const key = routeKey(r.dst, r.prefix);
-    const d = desired.routes.get(key);
-    let departs: boolean;
-    if (r.protocol !== this.#settings.protocol) departs = op === 'del' && d !== undefined; // a held slot may be free now
-    else if (op === 'del') departs = d !== undefined && d.metric === r.metric && r.tos === 0;
-    else departs = d === undefined || d.metric !== r.metric || r.tos !== 0 || !routeConforms(r, this.#diffSettings());
-    if (!departs) return;
+    const key = this.#desired && routeDeparts(op, r, this.#desired, this.#diffSettings());
+    if (key === undefined) return;
     this.#routeKeys.add(key);
     this.#request('drift');
   }
@@ -633,31 +490,17 @@ export class KernelReconciler {
       apply();
       if (v4Before && !this.#hasIpv4Address()) this.#flushed();
     }
-    const desired = this.#desired;
-    if (!desired) return;
-    const key = addressKey(a.ip, a.prefix);
-    const wanted = desired.addresses.has(key);
-    if (!(op === 'del' ? wanted : !wanted || !addressConforms(a, this.#diffSettings()))) return;
+    const key = this.#desired && addressDeparts(op, a, this.#desired, this.#diffSettings());
+    if (key === undefined) return;
     this.#addressKeys.add(key);
     this.#request('drift');
   }
 
   #onLink(op: ChangeOp, l: LinkFields): void {
-    if (l.family !== 0) return; // per-family news (IPv6, bridge) about a link, not the link
-    const name = this.#settings.interfaceName;
-    const known = this.#ifindex !== 0 && l.index === this.#ifindex;
-    if (!known && l.name !== name) return;
-    let gone = false;
-    if (op === 'del') gone = known;
-    else if (!known) gone = true; // a new link with our name: ours was replaced
-    else gone = l.name !== name || !l.up; // renamed, or taken down (IPv4 routes dropped silently)
-    if (!gone) return;
-    if (op === 'del' || l.name !== name) this.#ifindex = 0;
+    const verdict = linkVerdict(op, l, this.#ifindex, this.#settings.interfaceName);
+    if (verdict === 'ignore') return;
+    if (verdict === 'gone') this.#ifindex = 0;
     this.#needResync = true;
     this.#request('link');
   }
-}
-
-function zeroCounts(): PassCounts {
-  return { routesAdded: 0, routesReplaced: 0, routesDeleted: 0, addressesAdded: 0, addressesReplaced: 0, addressesDeleted: 0 };
 }

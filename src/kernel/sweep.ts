@@ -12,7 +12,8 @@ import type { ObservedAddress, ObservedRoute } from './observed.ts';
 import type { KernelSettings } from './settings.ts';
 import { RtnlSocket } from './socket.ts';
 import { Packer } from './packer.ts';
-import { decodeAddress, decodeRoute, encodeAddressDump, encodeRouteDump, packDelAddress, packDelRoute, type LinkFields } from './wire.ts';
+import { dumpAddresses, dumpRoutes } from './dump.ts';
+import { packDelAddress, packDelRoute, type LinkFields } from './wire.ts';
 
 export interface SweepOptions {
   readonly interfaceName: string;
@@ -58,22 +59,10 @@ export async function listOwned(opts: { interfaceName: string; table: number; pr
 async function readHoldings(sock: RtnlSocket, opts: { interfaceName: string; table: number; protocol: number }, withAddresses: boolean): Promise<Holdings> {
   const routes: ObservedRoute[] = [];
   const otherRoutes: ObservedRoute[] = [];
-  for (const family of [4, 6] as const) {
-    await sock.dump(encodeRouteDump(family), `dumping IPv${family} routes`, (buf, off, len) => {
-      const r = decodeRoute(buf, off, len, opts.table);
-      if (r) (r.protocol === opts.protocol ? routes : otherRoutes).push(r);
-    });
-  }
+  await dumpRoutes(sock, opts.table, (r) => (r.protocol === opts.protocol ? routes : otherRoutes).push(r));
   const link = await getLink(sock, opts.interfaceName);
   const addresses: ObservedAddress[] = [];
-  if (link && withAddresses) {
-    for (const family of [4, 6] as const) {
-      await sock.dump(encodeAddressDump(family), `dumping IPv${family} addresses`, (buf, off, len) => {
-        const a = decodeAddress(buf, off, len, link.index);
-        if (a && !a.linkLocal) addresses.push(a);
-      });
-    }
-  }
+  if (link && withAddresses) await dumpAddresses(sock, link.index, (a) => !a.linkLocal && addresses.push(a));
   return { link, routes, otherRoutes, addresses };
 }
 
