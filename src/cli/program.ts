@@ -8,10 +8,10 @@ import { CommandExit, EXIT, type ExitCode } from './exit-codes.ts';
 import { versionCommand } from './version.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { bootCommand, runCommand } from './run.ts';
-import { planCommand } from './plan.ts';
-import { statusCommand } from './status.ts';
-import { explainCommand } from './explain.ts';
 import { DEFAULT_CONFIG_PATH } from './context.ts';
+// plan, status and explain are loaded when run: they pull in the cluster
+// parser, the HTTP client and the kernel layer (the netlink addon), which
+// `version` and `check-config` have no use for.
 import { cleanupCommand, parseProtocol } from './cleanup.ts';
 
 export interface GlobalOptions {
@@ -69,7 +69,7 @@ export function buildProgram(): Command {
     .option('--node <name>', 'the node to plan for (default: node.name, else the host name)')
     .option('--now <time>', 'judge the agents\' Leases at this RFC 3339 time (default: now)')
     .action(async (opts: { config: string; objects: string; node?: string; now?: string }) =>
-      planCommand({ path: opts.config, objects: opts.objects, node: opts.node, now: opts.now }),
+      (await import('./plan.ts')).planCommand({ path: opts.config, objects: opts.objects, node: opts.node, now: opts.now }),
     );
 
   withConfig(program.command('status'))
@@ -77,7 +77,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the status as JSON')
     .option('--timeout <ms>', 'how long to wait for the agent', '2000')
     .action(async (opts: { config: string; json?: boolean; timeout: string }) =>
-      statusCommand({ path: opts.config, json: Boolean(opts.json), timeoutMs: Number(opts.timeout) || 2000 }),
+      (await import('./status.ts')).statusCommand({ path: opts.config, json: Boolean(opts.json), timeoutMs: Number(opts.timeout) || 2000 }),
     );
 
   withConfig(program.command('explain'))
@@ -85,7 +85,7 @@ export function buildProgram(): Command {
     .argument('<service>', 'NAMESPACE/NAME')
     .option('--timeout <ms>', 'how long to wait for the agent', '2000')
     .action(async (service: string, opts: { config: string; timeout: string }) =>
-      explainCommand({ path: opts.config, service, timeoutMs: Number(opts.timeout) || 2000 }),
+      (await import('./explain.ts')).explainCommand({ path: opts.config, service, timeoutMs: Number(opts.timeout) || 2000 }),
     );
 
   withConfig(program.command('cleanup'))

@@ -6,9 +6,9 @@
 // the sweep's dump without the deletes); it uses the kernel layer's socket
 // and wire codec directly until kernel/ exports one.
 
-import { listLinks, type Link } from '../kernel/links.ts';
-import { RtnlSocket } from '../kernel/socket.ts';
-import { decodeAddress, decodeRoute, encodeAddressDump, encodeRouteDump, type AddressFields, type RouteFields } from '../kernel/wire.ts';
+import type { Link } from '../kernel/links.ts';
+import { listOwned } from '../kernel/sweep.ts';
+import type { AddressFields, RouteFields } from '../kernel/wire.ts';
 
 export interface KernelReadOptions {
   readonly interfaceName: string;
@@ -29,34 +29,18 @@ export interface KernelHoldings {
 }
 
 export async function readKernelHoldings(opts: KernelReadOptions): Promise<KernelHoldings> {
-  const timeoutMs = opts.timeoutMs ?? 2000;
-  const links = await listLinks({ timeoutMs });
-  const link = links.find((l) => l.name === opts.interfaceName) ?? null;
-  const sock = new RtnlSocket({ timeoutMs });
-  try {
-    const routes: RouteFields[] = [];
-    const otherRoutes: RouteFields[] = [];
-    for (const family of [4, 6] as const) {
-      await sock.dump(encodeRouteDump(family), `dumping IPv${family} routes`, (buf, off, len) => {
-        const r = decodeRoute(buf, off, len, opts.table);
-        if (r) (r.protocol === opts.protocol ? routes : otherRoutes).push(r);
-      });
-    }
-    const addresses: AddressFields[] = [];
-    if (link) {
-      for (const family of [4, 6] as const) {
-        await sock.dump(encodeAddressDump(family), `dumping IPv${family} addresses`, (buf, off, len) => {
-          const a = decodeAddress(buf, off, len, link.index);
-          if (a && !a.linkLocal) addresses.push(a);
-        });
-      }
-    }
-    const byDst = (a: { family: number; dst?: string; ip?: string; prefix: number }, b: typeof a) =>
-      a.family - b.family || compareAddress(a.dst ?? a.ip ?? '', b.dst ?? b.ip ?? '') || a.prefix - b.prefix;
-    return { link, routes: routes.sort(byDst), otherRoutes: otherRoutes.sort(byDst), addresses: addresses.sort(byDst) };
-  } finally {
-    sock.close();
-  }
+  const held = await listOwned({ ...opts, timeoutMs: opts.timeoutMs ?? 2000 });
+  const link: Link | null = held.link
+    ? { index: held.link.index, name: held.link.name, up: held.link.up, ...(held.link.kind ? { kind: held.link.kind } : {}) }
+    : null;
+  const byDst = (a: { family: number; dst?: string; ip?: string; prefix: number }, b: typeof a) =>
+    a.family - b.family || compareAddress(a.dst ?? a.ip ?? '', b.dst ?? b.ip ?? '') || a.prefix - b.prefix;
+  return {
+    link,
+    routes: [...held.routes].sort(byDst),
+    otherRoutes: [...held.otherRoutes].sort(byDst),
+    addresses: [...held.addresses].sort(byDst),
+  };
 }
 
 /** Orders canonical IPv4 texts numerically; IPv6 texts as strings (good enough for a listing). */
