@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { dbusOptionalModules, unusedClientNodeParts } from './esbuild-plugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -60,17 +61,6 @@ const seaAddonLoader = {
   },
 };
 
-// dbus-next requires two optional modules: `x11` (X11 auth, never used on a
-// system bus) and `usocket` (a native addon for fd passing, which does not
-// build on Node 20+; the agent uses a unix socket path and never needs it).
-const dbusOptionalModules = {
-  name: 'dbus-next-optional-modules',
-  setup(b) {
-    b.onResolve({ filter: /^(x11|usocket)$/ }, (a) => ({ path: a.path, namespace: 'null-module' }));
-    b.onLoad({ filter: /.*/, namespace: 'null-module' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
-  },
-};
-
 const bundle = join(work, 'kube-lb-agent.cjs');
 const result = await esbuild.build({
   entryPoints: [join(root, 'src', 'main.ts')],
@@ -85,7 +75,7 @@ const result = await esbuild.build({
   outfile: bundle,
   define: { __KLA_BUILD__: JSON.stringify(build) },
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [seaAddonLoader, dbusOptionalModules],
+  plugins: [seaAddonLoader, dbusOptionalModules, unusedClientNodeParts],
   metafile: true,
 });
 if (result.errors.length) fail('esbuild failed');

@@ -25,6 +25,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { startFakeApi } from './footprint/fake-api.ts';
+// @ts-expect-error: a plain .mjs module of the build, without types
+import { unusedClientNodeParts } from '../../scripts/esbuild-plugins.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -32,20 +34,6 @@ const out = join(root, 'build', 'footprint');
 const node = join(root, 'node_modules', '.bin', 'node');
 const [services = 10_000, nodes = 100, runs = 3] = process.argv.slice(2).map(Number);
 
-/** Replaces modules the agent's code path never reaches by stubs that throw. */
-export const unusedClientNodeParts: esbuild.Plugin = {
-  name: 'unused-client-node-parts',
-  setup(b) {
-    b.onResolve({ filter: /^undici$/ }, (a) => ({ path: a.path, namespace: 'unused' }));
-    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (a) =>
-      /@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(a.importer) ? { path: a.path, namespace: 'unused' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'unused' }, (a) => ({
-      loader: 'js',
-      contents: `function unused() { throw new Error(${JSON.stringify(a.path + ' is not in this build')}); }\nmodule.exports = new Proxy({}, { get: (_, k) => (k === '__esModule' ? false : unused) });`,
-    }));
-  },
-};
 
 interface Variant {
   readonly name: string;
