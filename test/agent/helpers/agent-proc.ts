@@ -36,6 +36,8 @@ export interface AgentProcOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Node options before the script, e.g. ['--expose-gc']. */
   readonly nodeArgs?: readonly string[];
+  /** Run this executable (e.g. the single executable dist/kube-lb-agent) instead of src/main.ts. */
+  readonly bin?: string;
 }
 
 export class AgentProc {
@@ -56,7 +58,8 @@ export class AgentProc {
       JOURNAL_STREAM: '',
       ...o.env,
     };
-    this.proc = track(spawn('ip', ['netns', 'exec', o.ns, NODE, ...(o.nodeArgs ?? []), MAIN, 'run', '-c', o.config], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const program = o.bin ? [o.bin] : [NODE, ...(o.nodeArgs ?? []), MAIN];
+    this.proc = track(spawn('ip', ['netns', 'exec', o.ns, ...program, 'run', '-c', o.config], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     this.pid = this.proc.pid!;
     this.exited = new Promise((resolve) => this.proc.once('close', (code, signal) => resolve({ code, signal })));
     this.proc.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr += s));
