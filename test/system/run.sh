@@ -9,7 +9,7 @@
 #   SYSTEST_DEB=path        test this .deb instead (no build)
 #   SYSTEST_NO_BUILD=1      never build; fail when the .deb is missing
 #   SYSTEST_ONLY=regex      only the checks whose phase/name matches (ERE)
-#   SYSTEST_TIMEOUT=secs    hard limit for the VM run (default 900)
+#   SYSTEST_TIMEOUT=secs    hard limit for the VM run (default 1200)
 #   SYSTEST_BUILD_TIMEOUT=secs   hard limit for building the base image (default 1500)
 #   SYSTEST_SMP=n SYSTEST_MEM=size   VM size (default 2, 1G)
 #   SYSTEST_INTERACTIVE=1   boot the image with the console on this terminal, run no checks
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=$here/.cache
 run=$cache/run
-vm_timeout=${SYSTEST_TIMEOUT:-900}
+vm_timeout=${SYSTEST_TIMEOUT:-1200}
 build_timeout=${SYSTEST_BUILD_TIMEOUT:-1500}
 t_start=$SECONDS
 

@@ -102,8 +102,8 @@ for phase in "${phases[@]}"; do
   if [[ -e $state/failed || -n ${SYSTEST_DIAG:-} ]]; then
     journalctl -o short-monotonic --no-pager > "$S/out/$phase/journal.txt" 2>&1
     systemctl list-units --all --no-pager > "$S/out/$phase/units.txt" 2>&1
+    { systemd-analyze time; systemd-analyze blame | head -n 25; } > "$S/out/$phase/boot-time.txt" 2>&1
   fi
-  { systemd-analyze time; systemd-analyze blame | head -n 25; } > "$S/out/$phase/boot-time.txt" 2>&1
   touch "$state/$phase.done"
   persist
   if [[ $phase != "${phases[-1]}" ]]; then
