@@ -9,15 +9,6 @@ import { withWorld, type World } from './helpers/world.ts';
 
 const svcRef = (name: string) => ({ kind: 'Service', namespace: 'default', name });
 
-/**
- * After an outage the loop runs a cycle only when the view signals a change;
- * a cycle that found an informer still relisting holds, and nothing wakes
- * it when that informer is watching again (see "wakes up" below). These
- * tests are about what is kept and withdrawn, so the periodic resync (1 s)
- * wakes them.
- */
-const RESYNC_WAKES = { reconcile: { resync_interval: '1s' } } as const;
-
 /** web (dual-stack), a, b, c: five routes. */
 async function fourServices(w: World): Promise<string[]> {
   await w.putService('web', ['192.0.2.10', '2001:db8::10']);
@@ -103,7 +94,7 @@ describe('agent: API trouble', () => {
   it('API dies while running: nothing withdrawn, /readyz says holding; comes back with changes → converges', async () => {
     await withWorld('apidies', {}, async (w) => {
       const routes = await fourServices(w);
-      const agent = w.startAgent(w.config(RESYNC_WAKES));
+      const agent = w.startAgent(w.config());
       await w.waitRoutes(routes);
       const mon = await w.monitor();
 
@@ -134,7 +125,7 @@ describe('agent: API trouble', () => {
   it('an empty Service list is held by the guard, then applied once it persists past safety.hold', async () => {
     await withWorld('guard', {}, async (w) => {
       const routes = await fourServices(w);
-      const agent = w.startAgent(w.config({ ...RESYNC_WAKES, safety: { hold: '3s' } }));
+      const agent = w.startAgent(w.config({ safety: { hold: '3s' } }));
       await w.waitRoutes(routes);
       const mon = await w.monitor();
 
@@ -164,7 +155,7 @@ describe('agent: API trouble', () => {
   it('a recovery within safety.hold withdraws nothing', async () => {
     await withWorld('guardok', {}, async (w) => {
       const routes = await fourServices(w);
-      const agent = w.startAgent(w.config({ ...RESYNC_WAKES, safety: { hold: '20s' } }));
+      const agent = w.startAgent(w.config({ safety: { hold: '20s' } }));
       await w.waitRoutes(routes);
       const mon = await w.monitor();
 
@@ -184,8 +175,8 @@ describe('agent: API trouble', () => {
     });
   });
 
-  // Without the resync's help (its default is 60 s): the loop must see for
-  // itself when the API goes and when the view can be trusted again.
+  // The periodic resync (60 s) is no help here: the loop must see for itself
+  // when the API goes and when the view can be trusted again.
   describe('wakes up when the view changes trust', () => {
     it('/readyz says holding within 3 s of the API going down', async () => {
       await withWorld('downwake', {}, async (w) => {
