@@ -125,7 +125,7 @@ export const sections: {
       key: 'events',
       default: false,
       type: boolean(),
-      doc: 'Post Kubernetes Events on a Service when this node starts or stops announcing it (rate-limited).',
+      doc: 'Post Kubernetes Events on a Service when this node starts or stops announcing it (rate-limited). Not implemented yet: true only draws a warning.',
     },
   }),
   interface: section<T.InterfaceConfig>('The interface the agent owns.', {
