@@ -21,7 +21,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cache=$here/.cache
+# Outside the work tree, so that a fresh clone on the same machine (CI) reuses
+# the image; SYSTEST_CACHE moves it.
+cache=${SYSTEST_CACHE:-/var/cache/kube-lb-agent-systest}
 run=$cache/run
 vm_timeout=${SYSTEST_TIMEOUT:-1200}
 build_timeout=${SYSTEST_BUILD_TIMEOUT:-1500}
