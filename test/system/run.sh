@@ -7,6 +7,7 @@
 # Expects dist/kube-lb-agent_*_amd64.deb; builds it (npm run build && npm run
 # deb) when it is missing or older than the sources. Environment:
 #   SYSTEST_DEB=path        test this .deb instead (no build)
+#   SYSTEST_CACHE=dir       image cache, lock and last run (default /var/cache/kube-lb-agent-systest)
 #   SYSTEST_NO_BUILD=1      never build; fail when the .deb is missing
 #   SYSTEST_ONLY=regex      only the checks whose phase/name matches (ERE)
 #   SYSTEST_TIMEOUT=secs    hard limit for the VM run (default 1200)
