@@ -34,6 +34,9 @@ failed=0
 stage "typecheck"
 tsc --noEmit || failed=1
 
+stage "planner line coverage (gate: 95 %)"
+npm run -s coverage:plan || failed=1
+
 stage "build: single executable"
 npm run -s build || die "build failed"
 stage "build: .deb"
