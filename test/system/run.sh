@@ -229,7 +229,11 @@ main() {
   # Print results as they arrive; stop at poweroff, or at the hard limit.
   local seen=0 line lines timed_out= rc=0
   show_new() {
-    mapfile -t lines < <(tail -n +"$((seen + 1))" "$run/results.log" | tr -d '\r')
+    # Complete lines only: qemu may have written half of one so far.
+    local complete
+    complete=$(wc -l < "$run/results.log")
+    ((complete > seen)) || return 0
+    mapfile -t lines < <(sed -n "$((seen + 1)),${complete}p" "$run/results.log" | tr -d '\r')
     for line in "${lines[@]}"; do
       seen=$((seen + 1))
       case $line in
