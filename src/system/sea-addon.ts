@@ -21,12 +21,15 @@ export function setAddonDirectory(dir: string | undefined): void {
 }
 
 function candidateDirectories(): string[] {
-  const explicit = process.env[ADDON_DIRECTORY_ENV] || configuredDirectory;
-  if (explicit) return [explicit];
-  // A user without write access to the state directory (an operator running
-  // `kube-lb-agent version --verbose`) falls back to a private directory.
+  const forced = process.env[ADDON_DIRECTORY_ENV];
+  if (forced) return [forced];
+  // The state directory belongs to the agent's user. Anyone else — root in
+  // the package's prerm running `cleanup`, an operator running `version
+  // --verbose` — must not load code from a directory another user can write
+  // (ensurePrivateDir refuses it), and falls back to a private directory of
+  // its own under the sticky temporary directory.
   const uid = process.getuid?.() ?? 0;
-  return [DEFAULT_ADDON_DIRECTORY, join(tmpdir(), `kube-lb-agent-${uid}`, 'addons')];
+  return [configuredDirectory ?? DEFAULT_ADDON_DIRECTORY, join(tmpdir(), `kube-lb-agent-${uid}`, 'addons')];
 }
 
 function sha256(data: Uint8Array): string {

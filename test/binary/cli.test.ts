@@ -103,3 +103,19 @@ test('binary: run serves until SIGTERM and exits 0', async () => {
   assert.equal(code, 0);
   assert.match(out, /"op":"stop","signal":"SIGTERM"/);
 });
+
+test("binary: root never loads the addon from the agent user's directory; it falls back to a private one", () => {
+  // As the package's prerm does: root runs `cleanup` while the state
+  // directory's addons/ belongs to the kube-lb-agent user.
+  const cfg = tempConfig('\n[interface]\nkind = "bridge"\n');
+  const userDir = join(cfg.dir, 'state', 'addons');
+  spawnSync('mkdir', ['-p', userDir]);
+  spawnSync('chown', ['nobody', userDir]);
+  spawnSync('chmod', ['700', userDir]);
+  const { KUBE_LB_AGENT_ADDON_DIR: _forced, ...noForce } = env;
+  spawnSync('ip', ['-n', ns, 'link', 'add', 'kube-lb0', 'type', 'bridge']);
+  const r = spawnSync('ip', ['netns', 'exec', ns, bin, 'cleanup', '-c', cfg.path], { encoding: 'utf8', cwd: empty, env: noForce });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /cleanup: removed 0 routes/);
+  assert.deepEqual(readdirSync(userDir), [], 'nothing written into the other user\'s directory');
+});
