@@ -2,7 +2,7 @@
 // built single executable — and the exit-code table both must satisfy.
 
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
@@ -22,8 +22,15 @@ export function cliFor(command: string[]): Cli {
     });
 }
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A config file in a temporary directory, removed when the test process exits. */
 export function tempConfig(extra = ''): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kla-cli-'));
+  made.push(dir);
   const path = join(dir, 'config.toml');
   writeFileSync(path, `[state]\ndirectory = "${dir}/state"\n\n[log]\nformat = "json"\n${extra}`);
   return { dir, path };
