@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { dbusOptionalModules, unusedClientNodeParts } from './esbuild-plugins.mjs';
+import { dbusOptionalModules, SEA_BUNDLE_OPTIONS, unusedClientNodeParts } from './esbuild-plugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -63,18 +63,10 @@ const seaAddonLoader = {
 
 const bundle = join(work, 'kube-lb-agent.cjs');
 const result = await esbuild.build({
+  ...SEA_BUNDLE_OPTIONS,
   entryPoints: [join(root, 'src', 'main.ts')],
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'cjs',
-  minify: true,
-  keepNames: true,
-  sourcemap: false,
-  legalComments: 'none',
   outfile: bundle,
   define: { __KLA_BUILD__: JSON.stringify(build) },
-  logOverride: { 'empty-import-meta': 'silent' },
   plugins: [seaAddonLoader, dbusOptionalModules, unusedClientNodeParts],
   metafile: true,
 });

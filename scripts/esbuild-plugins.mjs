@@ -1,5 +1,18 @@
-// esbuild plugins of the single-executable build (scripts/build-sea.mjs);
-// test/cluster/footprint.ts measures with the same ones.
+// How the single executable's bundle is made (scripts/build-sea.mjs), in one
+// place: test/cluster/footprint.ts measures and test/dbus/bundle.test.ts
+// proves bundles made with the same settings and plugins.
+
+/** esbuild settings of the SEA bundle; callers add entry, outfile, plugins. */
+export const SEA_BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logOverride: { 'empty-import-meta': 'silent' },
+});
 
 // dbus-next requires two optional modules: `x11` (X11 auth, never used on a
 // system bus) and `usocket` (a native addon for fd passing, which does not

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { startFakeApi } from './footprint/fake-api.ts';
 // @ts-expect-error: a plain .mjs module of the build, without types
-import { unusedClientNodeParts } from '../../scripts/esbuild-plugins.mjs';
+import { SEA_BUNDLE_OPTIONS, unusedClientNodeParts } from '../../scripts/esbuild-plugins.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -54,17 +54,10 @@ const sizes = new Map<string, number>();
 for (const v of variants) {
   const file = join(out, `${v.name}.cjs`);
   await esbuild.build({
+    ...SEA_BUNDLE_OPTIONS,
     entryPoints: [join(here, 'footprint', `variant-${v.entry}.ts`)],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
     outfile: file,
     logLevel: 'error',
-    logOverride: { 'empty-import-meta': 'silent' },
     plugins: v.stubs ? [unusedClientNodeParts] : [],
   });
   sizes.set(v.name, statSync(file).size);

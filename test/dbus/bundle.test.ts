@@ -16,18 +16,12 @@ import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { startPrivateBus, type PrivateBus } from './helpers/private-bus.ts';
 import { SystemdStandIn, unitPath } from './helpers/standins.ts';
+// @ts-expect-error: a plain .mjs module of the build, without types
+import { dbusOptionalModules, SEA_BUNDLE_OPTIONS } from '../../scripts/esbuild-plugins.mjs';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..', '..');
 
-/** The plugin scripts/build-sea.mjs needs once src/main.ts reaches src/system/dbus.ts. */
-export const dbusNextOptionalModules: esbuild.Plugin = {
-  name: 'dbus-next-optional-modules',
-  setup(b) {
-    b.onResolve({ filter: /^(x11|usocket)$/ }, (a) => ({ path: a.path, namespace: 'null-module' }));
-    b.onLoad({ filter: /.*/, namespace: 'null-module' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
-  },
-};
 
 let dir: string;
 let bundle: string;
@@ -46,17 +40,13 @@ void askStopKind(bus).then((a) => { console.log(JSON.stringify(a)); bus.close();
   );
   bundle = join(dir, 'out.cjs');
   await esbuild.build({
+    ...SEA_BUNDLE_OPTIONS,
     entryPoints: [entry],
     nodePaths: [join(root, 'node_modules')],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    keepNames: true,
     outfile: bundle,
     logLevel: 'silent',
-    plugins: [dbusNextOptionalModules],
+    // The plugin the shipped build uses, not a copy of it.
+    plugins: [dbusOptionalModules],
   });
   pb = await startPrivateBus();
 });
