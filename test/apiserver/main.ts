@@ -6,7 +6,7 @@
 // or {"id":N,"ok":false,"error":{"message","code","reason"}}. EOF on stdin
 // closes the server and exits. process.ts is the client of this protocol.
 //
-// Options: --port N  --token T  --down  --anonymous  --bookmark-ms N
+// Options: --port N  --host ADDR  --cert-name NAME (repeatable)  --token T  --down  --anonymous  --bookmark-ms N
 //          --retain N  --initial-rv N  --objects FILE (YAML/JSON, multi-document or a List)
 
 import { readFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ import type { KubeObject } from './store.ts';
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
+    host: { type: 'string' },
+    'cert-name': { type: 'string', multiple: true },
     token: { type: 'string' },
     down: { type: 'boolean' },
     anonymous: { type: 'boolean' },
@@ -45,6 +47,8 @@ const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
 
 const api = await startApiServer({
   port: num(values.port),
+  host: values.host,
+  certNames: values['cert-name'],
   token: values.token,
   listen: !values.down,
   anonymousAuth: values.anonymous ?? false,

@@ -22,6 +22,10 @@ import { makePki, type CertPair, type Pki } from './tls.ts';
 export interface ApiServerOptions {
   /** Port to listen on; default 0 (an ephemeral port, kept across stop/start). */
   port?: number;
+  /** Address to listen on; default 127.0.0.1. It is also named in the server certificate. */
+  host?: string;
+  /** More names (IPs or DNS names) for the server certificate, e.g. an address forwarded to this one. */
+  certNames?: readonly string[];
   /** Listen right away (default). With false the port is picked and the API is down until `start()`. */
   listen?: boolean;
   /** The bearer token of the default user `admin` (groups `system:masters`); default random. */
@@ -75,7 +79,7 @@ function refOf(x: ObjectRef | KubeObject): { r: ResourceDef; namespace: string |
 }
 
 export class TestApiServer {
-  readonly host = '127.0.0.1';
+  readonly host: string;
   readonly pki: Pki;
   readonly store: Store;
   readonly registry: Registry;
@@ -93,8 +97,9 @@ export class TestApiServer {
   private closed = false;
 
   constructor(opts: ApiServerOptions = {}) {
+    this.host = opts.host ?? '127.0.0.1';
     this.ownPki = !opts.pki;
-    this.pki = opts.pki ?? makePki();
+    this.pki = opts.pki ?? makePki([this.host, ...(opts.certNames ?? [])].filter((n) => !['127.0.0.1', '::1', 'localhost'].includes(n)));
     this.dir = mkdtempSync(join(tmpdir(), 'kla-apiserver-'));
     this.store = new Store({ initialRevision: opts.initialResourceVersion, retainEvents: opts.retainEvents });
     this.registry = new Registry(this.store);
@@ -127,7 +132,7 @@ export class TestApiServer {
   }
 
   get url(): string {
-    return `https://${this.host}:${this.portNumber}`;
+    return `https://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.portNumber}`;
   }
 
   /** The CA certificate clients must trust (PEM). */

@@ -1,5 +1,6 @@
 // Certificates made with openssl at run time, into a temporary directory:
-// a CA, the server's certificate for 127.0.0.1 / ::1 / localhost, and client
+// a CA, the server's certificate for 127.0.0.1 / ::1 / localhost (and any
+// extra names asked for), and client
 // certificates whose CN is the user and whose O entries are the groups, the
 // way kube-apiserver's x509 authenticator reads them. No key is committed.
 
@@ -59,8 +60,17 @@ function signed(dir: string, base: string, ca: { certPath: string; keyPath: stri
 
 let clientSeq = 0;
 
-/** A fresh CA and server certificate in a new temporary directory. */
-export function makePki(): Pki {
+/** A name clients may use for the server: an IP (v4 or v6) or a DNS name. */
+function san(name: string): string {
+  return /^[0-9.]+$/.test(name) || name.includes(':') ? `IP:${name}` : `DNS:${name}`;
+}
+
+/**
+ * A fresh CA and server certificate in a new temporary directory. The server's
+ * certificate names 127.0.0.1, ::1, localhost and the in-cluster names, plus
+ * `extraNames` (e.g. the address a lab's nodes reach it at).
+ */
+export function makePki(extraNames: readonly string[] = []): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'kla-apiserver-pki-'));
   const ca = selfSignedCa(dir, 'ca', 'kube-lb-agent-test-ca');
   const server = signed(
@@ -68,7 +78,8 @@ export function makePki(): Pki {
     'server',
     ca,
     subj('kube-apiserver'),
-    'basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nauthorityKeyIdentifier = keyid\n',
+    'basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth\n' +
+      `subjectAltName = ${['127.0.0.1', '::1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...extraNames].map(san).join(',')}\nauthorityKeyIdentifier = keyid\n`,
   );
   return {
     dir,
