@@ -55,3 +55,23 @@ describe('child process', () => {
     }
   });
 });
+
+describe('child process: options and queries across the boundary', () => {
+  it('--host and --cert-name: listens where asked, the certificate names both; list without a namespace lists all', async () => {
+    const p = await spawnApiServer({ args: ['--host', '::1', '--cert-name', '10.0.2.100'] });
+    try {
+      assert.match(p.info.url, /^https:\/\/\[::1\]:\d+$/);
+      assert.equal((await call(p, '/version')).status, 200); // TLS verified against the CA: ::1 is in the certificate
+      const { X509Certificate } = await import('node:crypto');
+      const { readFileSync } = await import('node:fs');
+      const cert = new X509Certificate(readFileSync(p.info.caFile.replace(/ca\.crt$/, 'server.crt')));
+      assert.match(cert.subjectAltName ?? '', /IP Address:10\.0\.2\.100/);
+      await p.put(service('a', 's1'));
+      await p.put(service('b', 's2'));
+      assert.deepEqual((await p.list('Service')).map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ['a/s1', 'b/s2']);
+      assert.deepEqual((await p.list('Service', 'b')).map((o) => o.metadata.name), ['s2']);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -121,12 +121,17 @@ export class Allocator {
       if (!this.used6.has(ip)) return ip;
     }
   }
-  nodePort(): number {
-    for (;;) {
+  /** The next free port of 30000–32767 (not in `taken` either); a full range fails as kube-apiserver's does (an InternalError, not a loop). */
+  nodePort(field: string, taken: Set<number>): number {
+    for (let tries = 0; tries <= 32767 - 30000; tries++) {
       const p = this.nextPort++;
       if (this.nextPort > 32767) this.nextPort = 30000;
-      if (!this.usedPorts.has(p)) return p;
+      if (!this.usedPorts.has(p) && !taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
     }
+    throw errors.internal(`${field}: Invalid value: 0: range is full`);
   }
 }
 
@@ -154,7 +159,8 @@ function defaultService(o: Obj, alloc: Allocator, old: Obj | undefined): void {
   spec.internalTrafficPolicy ??= 'Cluster';
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
     spec.externalTrafficPolicy ??= 'Cluster';
-    for (const p of spec.ports ?? []) if (!p.nodePort && (spec.type === 'NodePort' || spec.allocateLoadBalancerNodePorts !== false)) p.nodePort = alloc.nodePort();
+    const taken = new Set<number>(); // this Service's own, not yet reserved
+    for (const [i, p] of (spec.ports ?? []).entries()) if (!p.nodePort && (spec.type === 'NodePort' || spec.allocateLoadBalancerNodePorts !== false)) p.nodePort = alloc.nodePort(`spec.ports[${i}].nodePort`, taken);
   }
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
   if (spec.clusterIP === 'None') {

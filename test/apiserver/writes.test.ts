@@ -207,6 +207,20 @@ describe('Services: status subresource and defaults', () => {
     assert.ok(spec.ports[0].nodePort >= 30000 && spec.ports[0].nodePort <= 32767);
   });
 
+  it('a full NodePort range fails the create with an InternalError, as kube-apiserver does, instead of hanging', async () => {
+    const full = await startApiServer();
+    try {
+      const np = (i: number) => ({ ...service('default', `s${i}`), spec: { type: 'NodePort', ports: Array.from({ length: 100 }, (_, j) => ({ name: `p${j}`, port: 1000 + j })) } });
+      for (let i = 0; i < 27; i++) assert.equal((await call(full, '/api/v1/namespaces/default/services', { method: 'POST', body: np(i) })).status, 201);
+      const last = await call(full, '/api/v1/namespaces/default/services', { method: 'POST', body: np(27) }); // 2,768 ports in the range; 2,700 used
+      assert.equal(last.status, 500);
+      assert.equal(last.json.reason, 'InternalError');
+      assert.match(last.json.message, /^Internal error occurred: spec\.ports\[68\]\.nodePort: Invalid value: 0: range is full$/);
+    } finally {
+      await full.close();
+    }
+  });
+
   it('PUT on the main resource keeps status; PATCH on /status changes only status', async () => {
     const cur = (await call(s, `${base}/lb`)).json;
     const put = await call(s, `${base}/lb`, { method: 'PUT', body: { ...cur, status: { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] } } } });
