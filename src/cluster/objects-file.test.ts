@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isAgentError } from '../errors.ts';
 import { parseObjectsText, readObjectsFile } from './objects-file.ts';
+import { tempDir } from '../../test/helpers/tmp.ts';
 
 const fixture = new URL('../../test/cluster/fixtures/objects.yaml', import.meta.url).pathname;
 
@@ -73,7 +73,7 @@ test('objects file: every problem names the file, the document and the item', ()
 
 test('objects file: unreadable file and empty file', () => {
   assert.throws(() => readObjectsFile('/nonexistent/objects.yaml'), (e: unknown) => isAgentError(e, 'OBJECTS_FILE') && /cannot read \/nonexistent\/objects\.yaml/.test((e as Error).message));
-  const dir = mkdtempSync(join(tmpdir(), 'kla-objects-'));
+  const dir = tempDir('kla-objects-');
   writeFileSync(join(dir, 'empty.yaml'), '');
   const { snapshot } = readObjectsFile(join(dir, 'empty.yaml'));
   assert.equal(snapshot.services.size + snapshot.nodes.size, 0);

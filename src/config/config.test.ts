@@ -3,12 +3,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import toml from 'toml';
 import { isAgentError } from '../errors.ts';
 import { ConfigError, defaultConfig, loadConfig, parseConfig, parseConfigWithWarnings, poolSpec, resolveNodeName, sections, type Config } from './index.ts';
+import { tempDir } from '../../test/helpers/tmp.ts';
 
 const SHIPPED = resolve(import.meta.dirname, '../../packaging/config.toml');
 
@@ -322,7 +322,7 @@ test('schema: every key has a one-line doc and a snake_case name matching its fi
 });
 
 test('loadConfig: a missing file is CONFIG_READ, naming the path and what to do', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kla-config-'));
+  const dir = tempDir('kla-config-');
   const path = join(dir, 'nope.toml');
   assert.throws(
     () => loadConfig(path),
@@ -336,7 +336,7 @@ test('loadConfig: a missing file is CONFIG_READ, naming the path and what to do'
 });
 
 test('loadConfig: a bad file names itself in every problem; a BOM is fine', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kla-config-'));
+  const dir = tempDir('kla-config-');
   const path = join(dir, 'config.toml');
   writeFileSync(path, '\uFEFF[routing]\ntable = 254\n');
   assert.throws(

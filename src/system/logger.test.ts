@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, isJournalStream, syslogPriority } from './logger.ts';
+import { tempDir } from '../../test/helpers/tmp.ts';
 
 function withFile(fn: (fd: number, env: NodeJS.ProcessEnv) => void, journal: boolean): string[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'kla-log-')), 'out');
+  const file = join(tempDir('kla-log-'), 'out');
   const fd = openSync(file, 'w');
   const st = fstatSync(fd);
   const env = journal ? { JOURNAL_STREAM: `${st.dev}:${st.ino}` } : {};

@@ -3,8 +3,7 @@
 // reads the same objects from the API.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -13,12 +12,13 @@ import { startApiServer } from '../apiserver/server.ts';
 import type { KubeObject } from '../apiserver/store.ts';
 import { createApiConnection, createClusterView, readObjectsFile } from '../../src/cluster/index.ts';
 import { FAST, kubernetesConfig, recordingLog, waitFor } from './helpers.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const cli = cliFor([join(repoRoot, 'node_modules/.bin/node'), join(repoRoot, 'src/main.ts')]);
 const fixtures = join(repoRoot, 'test/cluster/fixtures');
 const objects = join(fixtures, 'objects.yaml');
 const config = join(fixtures, 'plan.toml');
-const dir = mkdtempSync(join(tmpdir(), 'kla-plan-'));
+const dir = tempDir('kla-plan-');
 
 /** The fixture's objects one by one, Lists unpacked, kind and apiVersion filled in. */
 function fixtureObjects(): KubeObject[] {

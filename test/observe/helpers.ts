@@ -3,10 +3,10 @@
 // at them.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 export const NODE = join(repoRoot, 'node_modules/.bin/node');
 export const MAIN = join(repoRoot, 'src/main.ts');
@@ -30,7 +30,7 @@ export function runCli(args: readonly string[], prefix: readonly string[] = []):
 
 /** A config file whose http.listen is `listen` ("" = HTTP off), plus any extra TOML. */
 export function configFile(listen: string, extra = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kla-obs-'));
+  const dir = tempDir('kla-obs-');
   const path = join(dir, 'config.toml');
   writeFileSync(path, `[http]\nlisten = "${listen}"\n\n[state]\ndirectory = "${dir}/state"\n\n${extra}`);
   return path;

@@ -6,10 +6,10 @@
 //     debhelper dpkg-dev lintian systemd iproute2 man-db
 
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir as removedAtExit } from '../helpers/tmp.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BINARY = join(ROOT, 'dist', 'kube-lb-agent');
@@ -112,7 +112,7 @@ export function ensureDeb(): string {
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `kla-${prefix}-`));
+  return removedAtExit(`kla-${prefix}-`);
 }
 
 /**

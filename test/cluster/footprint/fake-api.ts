@@ -3,11 +3,11 @@
 // realistic objects with limit/continue paging; watches stay open and quiet.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { endpointSlice, lease, node, service } from './objects.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 export interface FakeApi {
   readonly kubeconfig: string;
@@ -15,7 +15,7 @@ export interface FakeApi {
 }
 
 export async function startFakeApi(counts: { services: number; nodes: number }): Promise<FakeApi> {
-  const dir = mkdtempSync(join(tmpdir(), 'kla-footprint-'));
+  const dir = tempDir('kla-footprint-');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   const now = Date.now();
