@@ -12,12 +12,13 @@
 //      interface exists and is up (kernel/sweep.ts bootKernel);
 //   4. record the current boot id — only after 3 succeeded, so that a failed
 //      sweep is tried again by the next start instead of being skipped as
-//      "same boot".
+//      "same boot" — and the kernel settings just used, which `cleanup`
+//      falls back to when the configuration is broken later.
 
 import type { Logger } from '../system/logger.ts';
 import type { KernelSettings } from '../kernel/settings.ts';
 import type { BootKernelReport } from '../kernel/sweep.ts';
-import { classifyBoot, readCurrentBootId, readRecord, writeRecord, type BootVerdict } from './boot-record.ts';
+import { classifyBoot, readCurrentBootId, readRecord, writeKernelRecord, writeRecord, type BootVerdict } from './boot-record.ts';
 
 export interface BootPhaseOptions {
   readonly stateDirectory: string;
@@ -40,6 +41,14 @@ export async function runBootPhase(opts: BootPhaseOptions): Promise<BootPhaseRes
   // Loaded here, not at the top: it loads the netlink addon.
   const kernel = opts.kernel ? await (await import('../kernel/sweep.ts')).bootKernel(opts.kernel, verdict.kind === 'fresh', opts.log) : undefined;
   writeRecord(opts.stateDirectory, bootId);
+  if (opts.kernel) {
+    // For `cleanup` when the configuration is broken later (boot-record.ts).
+    try {
+      writeKernelRecord(opts.stateDirectory, opts.kernel, bootId);
+    } catch (e) {
+      opts.log.warn({ op: 'boot', err: (e as Error).message }, 'cannot record the kernel settings: cleanup will need a readable configuration');
+    }
+  }
   const swept = kernel?.swept;
   opts.log.info(
     {

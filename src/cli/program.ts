@@ -92,11 +92,13 @@ export function buildProgram(): Command {
     .description('remove every route (table, protocol) and address (interface) of the agent, print what was removed')
     .option('--remove-interface', 'also delete the interface')
     .option('--protocol <n>', "remove this protocol's routes from the table instead (another owner's leftovers, e.g. kube-vip's 248); the agent's addresses stay", parseProtocol)
-    .action(async (opts: { config: string; removeInterface?: boolean; protocol?: number }, cmd: Command) =>
+    .option('--state-directory <dir>', "with an unusable configuration, read the kernel settings the last boot phase recorded here (default /var/lib/kube-lb-agent)")
+    .action(async (opts: { config: string; removeInterface?: boolean; protocol?: number; stateDirectory?: string }, cmd: Command) =>
       cleanupCommand({
         path: opts.config,
         removeInterface: Boolean(opts.removeInterface),
         ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
+        ...(opts.stateDirectory !== undefined ? { stateDirectory: opts.stateDirectory } : {}),
         globals: cmd.optsWithGlobals(),
       }),
     );
