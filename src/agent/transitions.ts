@@ -66,7 +66,7 @@ export function transitions(input: TransitionsInput): Transition[] {
 
   for (const [ip, now] of next) {
     const was = prev.get(ip);
-    if (was === null) continue; // adopted: not a start (see the top of this file)
+    if (was === null || now === null) continue; // adopted: not a start (see the top of this file)
     for (const s of now) if (!was?.has(s)) push(started, s, ip);
   }
   for (const [ip, was] of prev) {
@@ -146,4 +146,11 @@ function compareTransitions(a: Transition, b: Transition): number {
 /** "192.0.2.10" or "192.0.2.10, 2001:db8::10". */
 export function describeIps(ips: readonly string[]): string {
   return ips.join(', ');
+}
+
+/** The Kubernetes Event a transition becomes on its Service (cluster/events.ts posts it). */
+export function transitionEvent(t: Transition, node: string): { service: ServiceKey; reason: 'AnnouncementStarted' | 'AnnouncementStopped'; message: string } {
+  const what = `${t.ips.length === 1 ? '' : 'IPs '}${describeIps(t.ips)}`;
+  if (t.kind === 'started') return { service: t.service, reason: 'AnnouncementStarted', message: `announcing ${what} from node ${node}` };
+  return { service: t.service, reason: 'AnnouncementStopped', message: `stopped announcing ${what} from node ${node}: ${t.reason}` };
 }

@@ -34,7 +34,7 @@ import { request as httpsRequest } from 'node:https';
 import { AgentError } from '../errors.ts';
 import type { ApiEndpoint } from './kubeconfig.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRequest {
   readonly method?: HttpMethod;
@@ -42,6 +42,8 @@ export interface ApiRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly body?: unknown;
+  /** The body's Content-Type (default `application/json`; a PATCH names its patch type, e.g. `application/merge-patch+json`). */
+  readonly contentType?: string;
   readonly signal?: AbortSignal;
   /** Time to the whole answer (`json`) or to the response head (`stream`). */
   readonly timeoutMs: number;
@@ -95,7 +97,7 @@ export function createApiClient(endpoint: ApiEndpoint): ApiClient {
     const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     const headers: Record<string, string | number> = { ...(opts.headers as Record<string, string>), Accept: 'application/json' };
     if (body) {
-      headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = body.length;
     }
     const what = `${req.method ?? 'GET'} ${url.pathname}`;

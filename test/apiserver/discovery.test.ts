@@ -23,7 +23,7 @@ describe('discovery', () => {
     const v1 = (await call(s, '/api/v1')).json;
     assert.equal(v1.kind, 'APIResourceList');
     assert.equal(v1.groupVersion, 'v1');
-    assert.deepEqual(v1.resources.map((r: any) => r.name), ['namespaces', 'namespaces/status', 'nodes', 'nodes/status', 'services', 'services/status']);
+    assert.deepEqual(v1.resources.map((r: any) => r.name), ['events', 'namespaces', 'namespaces/status', 'nodes', 'nodes/status', 'services', 'services/status']);
     const svc = v1.resources.find((r: any) => r.name === 'services');
     assert.deepEqual({ ...svc, storageVersionHash: undefined }, { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['svc'], categories: ['all'], storageVersionHash: undefined });
     const apis = (await call(s, '/apis')).json;

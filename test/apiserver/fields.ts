@@ -1,7 +1,7 @@
 // Field validation (`fieldValidation=Strict|Warn|Ignore`, Warn by default):
 // unknown fields are refused or warned about, as the apiserver's strict
 // decoder does. The known fields are spelled out for ObjectMeta and the
-// Lease (the object the agent writes) in full; for the other kinds only
+// Lease and the Event (the objects the agent writes) in full; for the other kinds only
 // their top-level fields are checked.
 
 import { errors } from './status.ts';
@@ -26,6 +26,8 @@ const objectMeta: Shape = {
   managedFields: ['list', 'leaf'],
 };
 
+const objectReference: Shape = { kind: 'leaf', namespace: 'leaf', name: 'leaf', uid: 'leaf', apiVersion: 'leaf', resourceVersion: 'leaf', fieldPath: 'leaf' };
+
 const shapes: Record<string, Shape> = {
   Lease: {
     apiVersion: 'leaf',
@@ -40,6 +42,25 @@ const shapes: Record<string, Shape> = {
       renewTime: 'leaf',
       strategy: 'leaf',
     },
+  },
+  Event: {
+    apiVersion: 'leaf',
+    kind: 'leaf',
+    metadata: objectMeta,
+    involvedObject: objectReference,
+    reason: 'leaf',
+    message: 'leaf',
+    source: { component: 'leaf', host: 'leaf' },
+    firstTimestamp: 'leaf',
+    lastTimestamp: 'leaf',
+    count: 'leaf',
+    type: 'leaf',
+    eventTime: 'leaf',
+    series: { count: 'leaf', lastObservedTime: 'leaf' },
+    action: 'leaf',
+    related: objectReference,
+    reportingComponent: 'leaf',
+    reportingInstance: 'leaf',
   },
   Namespace: { apiVersion: 'leaf', kind: 'leaf', metadata: objectMeta, spec: 'map', status: 'map' },
   Service: { apiVersion: 'leaf', kind: 'leaf', metadata: objectMeta, spec: 'map', status: 'map' },

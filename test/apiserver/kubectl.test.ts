@@ -13,6 +13,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startApiServer, type TestApiServer } from './server.ts';
 import { endpointSlice, lease, node, service } from './fixtures.ts';
+import { createApiClient } from '../../src/cluster/api-client.ts';
+import { EventRecorder } from '../../src/cluster/events.ts';
+import { loadKubeconfig } from '../../src/cluster/kubeconfig.ts';
+import { createLogger } from '../../src/system/logger.ts';
+
+function silentLogger() {
+  return createLogger({ level: 'silent', format: 'json' });
+}
 
 const kubectlBin = '/usr/bin/kubectl';
 
@@ -207,10 +215,49 @@ describe('kubectl 1.32 against the test API server', { skip: !existsSync(kubectl
     assert.equal(s.get({ kind: 'Lease', namespace: 'kube-system', name: 'kube-lb-agent-node-b' }), undefined);
   });
 
+  it('kubectl get events and describe service show the Events the agent posts (core/v1, aggregated repeats)', async () => {
+    const recorder = new EventRecorder({ api: { client: async () => createApiClient(loadKubeconfig(kubeconfig)) }, node: 'node-a', log: silentLogger(), requestTimeoutMs: 5000 });
+    recorder.record({ service: 'default/web', reason: 'AnnouncementStarted', message: 'announcing 192.0.2.10 from node node-a' });
+    recorder.record({ service: 'default/web', reason: 'AnnouncementStopped', message: 'stopped announcing 192.0.2.10 from node node-a: no-local-endpoint' });
+    await recorder.flush(Date.now() + 10_000);
+    // A repeat of the first, once posted: the same Event, count 2.
+    recorder.record({ service: 'default/web', reason: 'AnnouncementStarted', message: 'announcing 192.0.2.10 from node node-a' });
+    await recorder.close(Date.now() + 10_000);
+    assert.deepEqual(recorder.status().counts, { posted: 3, aggregated: 0, rate_limited: 0, queue_full: 0, api_error: 0, shutdown: 0 });
+
+    const r = await kubectl(['get', 'events', '-n', 'default']);
+    assert.equal(r.code, 0, r.stderr);
+    const got = rows(r.stdout);
+    assert.deepEqual(got[0], ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    assert.deepEqual(
+      got.slice(1).map((c) => c.slice(1)).sort(),
+      [
+        ['Normal', 'AnnouncementStarted', 'service/web', 'announcing 192.0.2.10 from node node-a'],
+        ['Normal', 'AnnouncementStopped', 'service/web', 'stopped announcing 192.0.2.10 from node node-a: no-local-endpoint'],
+      ],
+      'two Events: the repeat was aggregated into the first',
+    );
+    const wide = await kubectl(['get', 'events', '-n', 'default', '-o', 'wide', '--field-selector', 'reason=AnnouncementStarted']);
+    assert.equal(wide.code, 0, wide.stderr);
+    const w = rows(wide.stdout);
+    assert.deepEqual(w[0], ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'SUBOBJECT', 'SOURCE', 'MESSAGE', 'FIRST SEEN', 'COUNT', 'NAME']);
+    assert.equal(w.length, 2);
+    assert.deepEqual(w[1]!.slice(1, 5), ['Normal', 'AnnouncementStarted', 'service/web', 'kube-lb-agent, node-a']);
+    assert.equal(w[1]![7], '2', 'COUNT');
+    assert.match(w[1]![8]!, /^web\.[0-9a-f]+$/);
+
+    const d = await kubectl(['describe', 'service', '-n', 'default', 'web']);
+    assert.equal(d.code, 0, d.stderr);
+    const events = d.stdout.slice(d.stdout.indexOf('Events:'));
+    assert.match(events, /Normal\s+AnnouncementStarted\s+\S+( \(x2 over \S+\))?\s+kube-lb-agent\s+announcing 192\.0\.2\.10 from node node-a/);
+    assert.match(events, /Normal\s+AnnouncementStopped\s+\S+\s+kube-lb-agent\s+stopped announcing 192\.0\.2\.10/);
+  });
+
   it('kubectl api-resources and version read the discovery documents', async () => {
     const r = await kubectl(['api-resources']);
     assert.deepEqual(rows(r.stdout), [
       ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND'],
+      ['events', 'ev', 'v1', 'true', 'Event'],
       ['namespaces', 'ns', 'v1', 'false', 'Namespace'],
       ['nodes', 'no', 'v1', 'false', 'Node'],
       ['services', 'svc', 'v1', 'true', 'Service'],

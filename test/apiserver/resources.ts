@@ -144,7 +144,48 @@ export const namespaces: ResourceDef = {
   storageVersionHash: 'Q3oi5N2YM8M=',
 };
 
-export const allResources: readonly ResourceDef[] = [namespaces, services, nodes, endpointSlices, leases];
+/**
+ * core/v1 Events, what `kubectl get events` and `kubectl describe` read (the
+ * agent posts them with kubernetes.events). The real server also serves them
+ * as events.k8s.io/v1 from the same storage; kubectl resolves `events` to
+ * the core group first, so that form is left out.
+ */
+export const events: ResourceDef = {
+  group: '',
+  version: 'v1',
+  apiVersion: 'v1',
+  kind: 'Event',
+  listKind: 'EventList',
+  plural: 'events',
+  singular: 'event',
+  namespaced: true,
+  shortNames: ['ev'],
+  categories: [],
+  verbs: crud,
+  subresources: [],
+  fieldLabels: [
+    'metadata.name',
+    'metadata.namespace',
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  allowCreateOnUpdate: true,
+  returnDeletedObject: false,
+  tracksGeneration: false,
+  mergeKeys: { ...metaMergeKeys },
+  storageVersionHash: 'r2yiGXH7wu8=',
+};
+
+export const allResources: readonly ResourceDef[] = [namespaces, services, nodes, endpointSlices, leases, events];
 
 /** The namespaces a fresh cluster has. */
 export const initialNamespaces = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];

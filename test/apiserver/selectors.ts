@@ -96,7 +96,14 @@ function fieldValue(obj: KubeObject, label: string): string {
       return String((obj.status as { phase?: string } | undefined)?.phase ?? '');
     case 'spec.unschedulable':
       return String(Boolean((obj.spec as { unschedulable?: boolean } | undefined)?.unschedulable));
+    case 'source': {
+      // Events: source.component, else reportingController (core's reportingComponent).
+      const e = obj as { source?: { component?: string }; reportingComponent?: string };
+      return e.source?.component || e.reportingComponent || '';
+    }
     default:
+      if (label.startsWith('involvedObject.')) return String((obj as { involvedObject?: Record<string, unknown> }).involvedObject?.[label.slice('involvedObject.'.length)] ?? '');
+      if (label === 'reason' || label === 'reportingComponent' || label === 'type') return String((obj as Record<string, unknown>)[label] ?? '');
       return '';
   }
 }

@@ -77,6 +77,13 @@ function specCauses(r: ResourceDef, o: Obj): Cause[] {
       if (!Array.isArray(e.addresses) || e.addresses.length < 1 || e.addresses.length > 100) causes.push({ field: `endpoints[${i}].addresses`, type: 'Required value', detail: 'must contain at least 1 address' });
     });
   }
+  if (r.kind === 'Event') {
+    // legacyValidateEvent, for Events without eventTime (what core/v1 clients post).
+    const ns: string = o.metadata?.namespace ?? '';
+    const involved: string = o.involvedObject?.namespace ?? '';
+    if (!o.eventTime && (involved ? ns !== involved : ns !== '' && ns !== 'default'))
+      causes.push({ field: 'involvedObject.namespace', type: 'Invalid value', value: involved, detail: 'does not match event.namespace' });
+  }
   if (r.kind === 'Lease') {
     const d = o.spec?.leaseDurationSeconds;
     if (d !== undefined && d !== null && !(Number.isInteger(d) && d > 0)) causes.push({ field: 'spec.leaseDurationSeconds', type: 'Invalid value', value: d, detail: 'must be greater than 0' });
@@ -216,6 +223,16 @@ export function applyDefaults(r: ResourceDef, o: KubeObject, alloc: Allocator, o
   if (r.kind === 'Lease') defaultLease(o as Obj);
   if (r.kind === 'Node') defaultNode(o as Obj);
   if (r.kind === 'Namespace') defaultNamespace(o as Obj);
+  if (r.kind === 'Event') defaultEvent(o as Obj);
+}
+
+/** Fields of core/v1 Event without omitempty: Go writes them even when zero. */
+function defaultEvent(o: Obj): void {
+  o.involvedObject ??= {};
+  for (const f of ['firstTimestamp', 'lastTimestamp', 'eventTime']) o[f] ??= null;
+  if (o.eventTime !== null) o.eventTime = microTime(o.eventTime, 'eventTime');
+  o.reportingComponent ??= '';
+  o.reportingInstance ??= '';
 }
 
 function defaultNamespace(o: Obj): void {

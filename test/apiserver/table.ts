@@ -164,6 +164,37 @@ const printers: Record<string, Printer> = {
       return [e.metadata.name, e.addressType ?? '', listWithMore(portList, ports.length, 3), listWithMore(addrs.slice(0, 3), addrs.length, 3), age(e, now)];
     },
   },
+  // kube's printEvent, as the server runs it (Wide: every column, kubectl hides priority 1).
+  Event: {
+    columns: [
+      col('Last Seen', 'The time at which the most recent occurrence of this event was recorded.'),
+      col('Type', 'Type of this event (Normal, Warning), new types could be added in the future'),
+      col('Reason', 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.'),
+      col('Object', 'The object that this event is about.'),
+      col('Subobject', 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].', { priority: 1 }),
+      col('Source', 'The component reporting this event. Should be a short machine understandable string.', { priority: 1 }),
+      col('Message', 'A human-readable description of the status of this operation.'),
+      col('First Seen', 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', { priority: 1 }),
+      col('Count', 'The number of times this event has occurred.', { priority: 1 }),
+      col('Name', 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.', { priority: 1, format: 'name' }),
+    ],
+    cells: (e, now) => {
+      const since = (t: unknown) => (typeof t === 'string' && t ? humanDuration(now.getTime() - new Date(t).getTime()) : '<unknown>');
+      const first = e.firstTimestamp ? since(e.firstTimestamp) : since(e.eventTime);
+      let last = e.lastTimestamp ? since(e.lastTimestamp) : first;
+      let count: number = e.count ?? 0;
+      if (e.series) {
+        last = since(e.series.lastObservedTime);
+        count = e.series.count ?? 0;
+      } else if (count === 0) count = 1;
+      const io = e.involvedObject ?? {};
+      const target = io.name ? `${String(io.kind ?? '').toLowerCase()}/${io.name}` : String(io.kind ?? '').toLowerCase();
+      const component = e.source?.component || e.reportingComponent || '';
+      const instance = e.source?.host || e.reportingInstance || '';
+      const source = instance ? `${component}, ${instance}` : component;
+      return [last, e.type ?? '', e.reason ?? '', target, io.fieldPath ?? '', source, String(e.message ?? '').trim(), first, count, e.metadata.name];
+    },
+  },
   Lease: {
     columns: [nameCol, col('Holder', 'The holder of the lease'), ageCol],
     cells: (l, now) => [l.metadata.name, l.spec?.holderIdentity ?? '', age(l, now)],
