@@ -44,9 +44,19 @@ export interface InformerOptions<V> {
   /** Silence after which a watch counts as dead (a real API server sends a bookmark about every minute). */
   readonly watchIdleMs: number;
   readonly pageSize: number;
-  /** Called after the store changed (content, not only versions). */
-  readonly onChange: () => void;
+  /**
+   * Called after the store changed (content, not only versions): with the
+   * object that changed, or null when a list replaced the whole store.
+   */
+  readonly onChange: (change: StoreChange<V> | null) => void;
   readonly random?: () => number;
+}
+
+/** One object of the store changed: `old` absent = added, `next` absent = deleted. */
+export interface StoreChange<V> {
+  readonly key: string;
+  readonly old: V | undefined;
+  readonly next: V | undefined;
 }
 
 /** Why a watch ended without an error. */
@@ -182,7 +192,7 @@ export class Informer<V> {
       { op: 'list', resource: this.#o.resource, objects: next.size, ms: Date.now() - started, changed },
       first ? 'listed' : 'relisted',
     );
-    if (changed) this.#changed();
+    if (changed) this.#changed(null);
   }
 
   async #watch(client: ApiClient, signal: AbortSignal): Promise<WatchEnd> {
@@ -279,16 +289,17 @@ export class Informer<V> {
     const old = this.#store.get(key);
     if (old !== undefined && sameView(old, view)) return;
     this.#store.set(key, view);
-    this.#changed();
+    this.#changed({ key, old, next: view });
   }
 
   #delete(key: string): void {
-    if (this.#store.delete(key)) this.#changed();
+    const old = this.#store.get(key);
+    if (old !== undefined && this.#store.delete(key)) this.#changed({ key, old, next: undefined });
   }
 
-  #changed(): void {
+  #changed(change: StoreChange<V> | null): void {
     this.#version++;
-    this.#o.onChange();
+    this.#o.onChange(change);
   }
 }
 

@@ -10,151 +10,305 @@
 // - Pure: no I/O, no clock, no randomness, no logging. Warnings come back as
 //   data, recomputed every time; the caller logs the new ones once.
 //
+// replan(input, previous, changed) is the same function computed from the
+// last plan: only the Services in `changed` (their object or EndpointSlices
+// changed) and the Services sharing an IP with one of them, before or after
+// the change, are planned again. A change of anything every Service depends
+// on — the config, this node's Node as far as it refuses this node, sync, or
+// (under per-service and leader) the election's candidate nodes — plans again
+// what depends on it. The result deep-equals plan(input) (a property test
+// says so); `planDelta` tells which IPs' announcements it may have changed.
+//
 // The rules, in the order an IP meets them (reasons.ts has one line each):
 // Service-level (ips.ts) → this node (eligibility.ts) → endpoints
-// (endpoints.ts) → shared IPs (shared.ts) → election (election.ts).
+// (endpoints.ts) → shared IPs (shared.ts) → election (election.ts);
+// stages.ts runs them per Service and per IP.
 
-import type { ServiceKey } from '../cluster/snapshot.ts';
-import { isLocal } from './annotations.ts';
+import { LayeredMap } from '../cluster/snapshot-map.ts';
+import type { ServiceKey, Snapshot } from '../cluster/snapshot.ts';
+import type { Config } from '../config/index.ts';
 import { electionCandidates, nodeRefusal } from './eligibility.ts';
-import { leaderOf, perServiceWinner, winsPerService } from './election.ts';
-import { reachOf, type Reach } from './endpoints.ts';
-import { candidatesOf, IpReader, type ValidIp } from './ips.ts';
+import { IpReader } from './ips.ts';
 import type { Reason } from './reasons.ts';
-import { servableOn, servingRefusal, vetoes, type Claim } from './shared.ts';
-import type { Announcement, Decision, IpSource, Plan, PlanInput, PlanWarning } from './types.ts';
+import type { Claim } from './shared.ts';
+import {
+  compareAnnounced,
+  compareText,
+  decisionsOf,
+  Election,
+  ipStage,
+  serviceStage,
+  type AnnouncedRow,
+  type IpStage,
+  type ServiceContext,
+  type ServiceStage,
+} from './stages.ts';
+import type { Decision, Plan, PlanInput, PlanWarning } from './types.ts';
 
-interface Row {
-  readonly decision: Decision;
-  /** Sort key of the IP: family (4, 6; 7 = invalid) and value. */
-  readonly family: number;
-  readonly value: bigint;
+/** What a plan keeps for the next replan, found through the Plan it belongs to. */
+interface PlanState {
+  readonly config: Config;
+  readonly nodeName: string;
+  readonly nameWinners: boolean;
+  readonly synced: boolean;
+  readonly nodeReason: Reason | undefined;
+  /** The election's candidates; null under `all`, which does not read them. */
+  readonly candidates: readonly string[] | null;
+  readonly services: LayeredMap<ServiceKey, ServiceStage>;
+  readonly ips: LayeredMap<string, IpStage>;
+  readonly decisions: LayeredMap<ServiceKey, readonly Decision[]>;
+  /** Every Service key, sorted. */
+  readonly keys: readonly ServiceKey[];
+  /** Sorted as `announcements`. */
+  readonly announced: readonly AnnouncedRow[];
 }
 
-const SOURCE_ORDER: Readonly<Record<IpSource, number>> = { loadbalancer: 0, external: 1, cluster: 2 };
+export interface PlanDelta {
+  /** The plan this one was derived from. */
+  readonly base: Plan;
+  /** IPs whose announcement may differ from `base`'s (added, changed or gone); every other IP's is the same object. */
+  readonly ips: ReadonlySet<string>;
+}
+
+const states = new WeakMap<Plan, PlanState>();
+const deltas = new WeakMap<Plan, PlanDelta>();
 
 export function plan(input: PlanInput): Plan {
-  const { config, snapshot, nodeName } = input;
-  const warnings: PlanWarning[] = [];
-  const rows: Row[] = [];
-  const reader = new IpReader(config.pools, input.memo);
-  const groups = new Map<string, Claim[]>();
+  return replan(input, null, null);
+}
 
+/**
+ * `plan(input)`, derived from `previous` (a plan this module made, for the
+ * same node) where `changed` names every Service whose object or
+ * EndpointSlices differ between the two snapshots. A null `changed` (or no
+ * usable `previous`) plans everything from scratch.
+ */
+export function replan(input: PlanInput, previous: Plan | null, changed: ReadonlySet<ServiceKey> | null): Plan {
+  const { config, snapshot, nodeName } = input;
+  const nameWinners = input.nameWinners ?? false;
   const self = snapshot.nodes.get(nodeName);
   const nodeReason: Reason | undefined = snapshot.synced ? nodeRefusal(config, self) : 'waiting-for-sync';
+  const nodeWarnings: PlanWarning[] = [];
   if (snapshot.synced && !self) {
-    warnings.push({
+    nodeWarnings.push({
       code: 'node-unknown',
       message: `node ${JSON.stringify(nodeName)} is not among the cluster's ${snapshot.nodes.size} Nodes — nothing is announced; check node.name (default: the host name)`,
     });
   }
-
-  const add = (service: ServiceKey, source: IpSource, text: string, ip: ValidIp | undefined, reason: Reason, extra?: Partial<Decision>): void => {
-    const base: Decision = { service, ip: text, source, announce: reason === 'announced', reason };
-    const decision = extra ? { ...base, ...extra } : base;
-    rows.push({ decision, family: ip ? ip.address.family : 7, value: ip ? ip.address.value : 0n });
+  const candidates = config.announce.election === 'all' ? null : electionCandidates(config, snapshot, input.liveAgents ?? null);
+  const election = new Election({ config, self: nodeName, nameWinners, candidates: () => candidates ?? [] });
+  const prev = previous ? states.get(previous) : undefined;
+  const usable =
+    prev !== undefined &&
+    changed !== null &&
+    prev.config === config &&
+    prev.nodeName === nodeName &&
+    prev.nameWinners === nameWinners &&
+    prev.synced === snapshot.synced &&
+    prev.nodeReason === nodeReason;
+  const state = usable
+    ? derive(prev, changed, { snapshot, candidates, election, ctx: { config, nodeName, nodeReason, reader: new IpReader(config.pools) } })
+    : scratch(input, { nameWinners, nodeReason, candidates, election });
+  const p: Plan = {
+    synced: snapshot.synced,
+    announcements: state.state.announced.map((a) => a.announcement),
+    ...assemble(state.state, nodeWarnings),
   };
+  states.set(p, state.state);
+  if (usable) deltas.set(p, { base: previous!, ips: state.changedIps });
+  return p;
+}
 
+/** The IPs whose announcement `plan` may have changed from the plan it was derived from; undefined for a plan made from scratch. */
+export function planDelta(plan: Plan): PlanDelta | undefined {
+  return deltas.get(plan);
+}
+
+interface Built {
+  readonly state: PlanState;
+  readonly changedIps: ReadonlySet<string>;
+}
+
+function scratch(
+  input: PlanInput,
+  g: { nameWinners: boolean; nodeReason: Reason | undefined; candidates: readonly string[] | null; election: Election },
+): Built {
+  const { config, snapshot, nodeName } = input;
+  const ctx: ServiceContext = { config, nodeName, nodeReason: g.nodeReason, reader: new IpReader(config.pools, input.memo) };
+  const services = new Map<ServiceKey, ServiceStage>();
+  const claimsByIp = new Map<string, Claim[]>();
   for (const service of snapshot.services.values()) {
-    // A Service's reach is computed once per family, when a claim needs it.
-    let reach4: Reach | undefined;
-    let reach6: Reach | undefined;
-    for (const c of candidatesOf(service, config.announce, reader, warnings)) {
-      const refusal = nodeReason === 'waiting-for-sync' ? nodeReason : (c.refusal ?? nodeReason);
-      if (refusal !== undefined) {
-        add(service.key, c.source, c.text, c.ip, refusal);
-        continue;
+    const stage = serviceStage(service, snapshot.endpointSlices.get(service.key), ctx);
+    services.set(service.key, stage);
+    for (const c of stage.claims) {
+      const list = claimsByIp.get(c.ip.text);
+      if (list) list.push(c);
+      else claimsByIp.set(c.ip.text, [c]);
+    }
+  }
+  const ips = new Map<string, IpStage>();
+  const announced: AnnouncedRow[] = [];
+  for (const [text, claims] of claimsByIp) {
+    const s = ipStage(text, claims, g.election, undefined);
+    ips.set(text, s);
+    if (s.announced) announced.push(s.announced);
+  }
+  announced.sort(compareAnnounced);
+  const ipsMap = LayeredMap.adopt(ips);
+  const decisions = new Map<ServiceKey, readonly Decision[]>();
+  const ipStageOf = (text: string) => ipsMap.get(text)!;
+  for (const [key, stage] of services) decisions.set(key, decisionsOf(stage, ipStageOf));
+  const keys = [...services.keys()].sort();
+  return {
+    state: {
+      config,
+      nodeName,
+      nameWinners: g.nameWinners,
+      synced: snapshot.synced,
+      nodeReason: g.nodeReason,
+      candidates: g.candidates,
+      services: LayeredMap.adopt(services),
+      ips: ipsMap,
+      decisions: LayeredMap.adopt(decisions),
+      keys,
+      announced,
+    },
+    changedIps: new Set(),
+  };
+}
+
+function derive(
+  prev: PlanState,
+  changed: ReadonlySet<ServiceKey>,
+  g: { snapshot: Snapshot; candidates: readonly string[] | null; election: Election; ctx: ServiceContext },
+): Built {
+  const { snapshot } = g;
+  const electAgain = !sameList(prev.candidates, g.candidates);
+  // Stage 1 for the changed Services.
+  const serviceChanges: [ServiceKey, ServiceStage | undefined][] = [];
+  const added: ServiceKey[] = [];
+  const removed: ServiceKey[] = [];
+  const dirtyIps = new Set<string>();
+  const newClaims = new Map<string, Claim[]>();
+  for (const key of changed) {
+    const before = prev.services.get(key);
+    const view = snapshot.services.get(key);
+    if (!before && !view) continue;
+    if (before) for (const c of before.claims) dirtyIps.add(c.ip.text);
+    if (!view) {
+      serviceChanges.push([key, undefined]);
+      removed.push(key);
+      continue;
+    }
+    const stage = serviceStage(view, snapshot.endpointSlices.get(key), g.ctx);
+    serviceChanges.push([key, stage]);
+    if (!before) added.push(key);
+    for (const c of stage.claims) {
+      dirtyIps.add(c.ip.text);
+      const list = newClaims.get(c.ip.text);
+      if (list) list.push(c);
+      else newClaims.set(c.ip.text, [c]);
+    }
+  }
+  const services = prev.services.with(serviceChanges);
+  if (electAgain) for (const text of prev.ips.keys()) dirtyIps.add(text);
+
+  // Stage 2 for every IP a changed Service claimed, before or after, with every Service sharing it.
+  const ipChanges: [string, IpStage | undefined][] = [];
+  const touched = new Set<ServiceKey>(serviceChanges.map(([k]) => k));
+  const changedIps = new Set<string>();
+  const annAdded: AnnouncedRow[] = [];
+  const annRemoved: AnnouncedRow[] = [];
+  for (const text of dirtyIps) {
+    const before = prev.ips.get(text);
+    const claims: Claim[] = [];
+    if (before) {
+      for (const c of before.claims) {
+        touched.add(c.service.key);
+        if (!changed.has(c.service.key)) claims.push(c);
       }
-      const ip = c.ip!;
-      const local = isLocal(service, c.source);
-      const reach =
-        ip.address.family === 4
-          ? (reach4 ??= reachOf(snapshot.endpointSlices.get(service.key), 4, nodeName))
-          : (reach6 ??= reachOf(snapshot.endpointSlices.get(service.key), 6, nodeName));
-      const own = servingRefusal(reach, local, config.announce.requireEndpoints);
-      const claim: Claim = { service, source: c.source, ip, local, reach, own };
-      const claims = groups.get(ip.text);
-      if (claims) claims.push(claim);
-      else groups.set(ip.text, [claim]);
+    }
+    const more = newClaims.get(text);
+    if (more) for (const c of more) claims.push(c);
+    for (const c of claims) touched.add(c.service.key);
+    const after = claims.length > 0 ? ipStage(text, claims, g.election, before?.announced) : undefined;
+    ipChanges.push([text, after]);
+    const a = before?.announced;
+    const b = after?.announced;
+    if (a !== b) {
+      changedIps.add(text);
+      if (a) annRemoved.push(a);
+      if (b) annAdded.push(b);
     }
   }
+  const ips = prev.ips.with(ipChanges);
 
-  const announced: { announcement: Announcement; family: number; value: bigint }[] = [];
-  const election = new Election(input);
-  for (const [text, claims] of groups) {
-    const ip = claims[0]!.ip;
-    const wanting: Claim[] = [];
-    for (const c of claims) {
-      if (c.own === undefined) wanting.push(c);
-      else add(c.service.key, c.source, text, ip, c.own);
-    }
-    if (wanting.length === 0) continue;
-    const vetoing = claims.length > 1 ? vetoes(claims) : [];
-    const outcome = vetoing.length > 0 ? undefined : election.run(text, claims);
-    for (const c of wanting) {
-      if (!outcome) add(c.service.key, c.source, text, ip, 'shared-ip-conflict', { conflictsWith: vetoing });
-      else if (!outcome.elected) add(c.service.key, c.source, text, ip, 'not-elected', outcome.winner === undefined ? undefined : { winner: outcome.winner });
-      else add(c.service.key, c.source, text, ip, 'announced');
-    }
-    if (!outcome?.elected) continue;
-    const family = ip.address.family;
-    const services = wanting.length === 1 ? [wanting[0]!.service.key] : [...new Set(wanting.map((c) => c.service.key))].sort();
-    const announcement: Announcement = { ip: text, prefix: family === 4 ? 32 : 128, family, pool: ip.pool!.name, services };
-    announced.push({ announcement, family, value: ip.address.value });
+  // Decisions of every Service whose stage 1 or whose IPs' stage 2 ran.
+  const ipStageOf = (text: string) => ips.get(text)!;
+  const decisionChanges: [ServiceKey, readonly Decision[] | undefined][] = [];
+  for (const key of touched) {
+    const stage = services.get(key);
+    decisionChanges.push([key, stage ? decisionsOf(stage, ipStageOf) : undefined]);
   }
-
-  announced.sort((a, b) => a.family - b.family || compareValue(a.value, b.value));
-  rows.sort(compareRows);
-  warnings.sort((a, b) => compareText(a.service ?? '', b.service ?? '') || compareText(a.message, b.message));
-  return { synced: snapshot.synced, announcements: announced.map((a) => a.announcement), decisions: rows.map((r) => r.decision), warnings };
+  return {
+    state: {
+      ...prev,
+      candidates: g.candidates,
+      services,
+      ips,
+      decisions: prev.decisions.with(decisionChanges),
+      keys: edit(prev.keys, added, removed, compareText),
+      announced: edit(prev.announced, annAdded, annRemoved, compareAnnounced),
+    },
+    changedIps,
+  };
 }
 
-/** Runs announce.election for one IP, computing the candidates once per plan. */
-class Election {
-  readonly #input: PlanInput;
-  #candidates: readonly string[] | undefined;
-  #leader: string | null | undefined;
-
-  constructor(input: PlanInput) {
-    this.#input = input;
+/** The plan's decisions and warnings: Services in key order, this node's warnings first. */
+function assemble(state: PlanState, nodeWarnings: readonly PlanWarning[]): { decisions: Decision[]; warnings: PlanWarning[] } {
+  const decisions: Decision[] = [];
+  const warnings: PlanWarning[] = [...nodeWarnings];
+  for (const key of state.keys) {
+    for (const d of state.decisions.get(key)!) decisions.push(d);
+    const w = state.services.get(key)!.warnings;
+    for (const x of w) warnings.push(x);
   }
+  return { decisions, warnings };
+}
 
-  get candidates(): readonly string[] {
-    return (this.#candidates ??= electionCandidates(this.#input.config, this.#input.snapshot, this.#input.liveAgents ?? null));
+/** A sorted list with some items removed (by identity) and some added; a copy. */
+function edit<T>(list: readonly T[], add: readonly T[], remove: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
+  if (add.length === 0 && remove.length === 0) return list;
+  if (add.length + remove.length > 64) {
+    const gone = new Set(remove);
+    return [...list.filter((x) => !gone.has(x)), ...add].sort(compare);
   }
-
-  run(ip: string, claims: readonly Claim[]): { elected: boolean; winner?: string | null } {
-    const self = this.#input.nodeName;
-    switch (this.#input.config.announce.election) {
-      case 'all':
-        return { elected: true };
-      case 'leader': {
-        if (this.#leader === undefined) this.#leader = leaderOf(this.candidates);
-        return this.#leader === self ? { elected: true } : { elected: false, winner: this.#leader };
-      }
-      case 'per-service': {
-        const candidates = servableOn(claims, this.candidates);
-        if (candidates.includes(self) && winsPerService(self, candidates, ip)) return { elected: true };
-        return this.#input.nameWinners ? { elected: false, winner: perServiceWinner(candidates, ip) } : { elected: false };
-      }
-    }
+  const out = [...list];
+  for (const x of remove) {
+    const i = search(out, x, compare);
+    // Items compare equal only when they are the same entry (a key, an IP): the one found is the one to remove.
+    if (i < out.length && compare(out[i]!, x) === 0) out.splice(i, 1);
   }
+  for (const x of add) out.splice(search(out, x, compare), 0, x);
+  return out;
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** The first index whose item is not before `x`. */
+function search<T>(list: readonly T[], x: T, compare: (a: T, b: T) => number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compare(list[mid]!, x) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
-function compareValue(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
-function compareIp(a: Row, b: Row): number {
-  return a.family - b.family || compareValue(a.value, b.value) || compareText(a.decision.ip, b.decision.ip);
-}
-
-function compareRows(a: Row, b: Row): number {
-  const x = a.decision;
-  const y = b.decision;
-  return compareText(x.service, y.service) || compareIp(a, b) || SOURCE_ORDER[x.source] - SOURCE_ORDER[y.source];
-}
