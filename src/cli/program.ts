@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG_PATH } from './context.ts';
 // parser, the HTTP client and the kernel layer (the netlink addon), which
 // `version` and `check-config` have no use for.
 import { cleanupCommand, parseProtocol } from './cleanup.ts';
+import { renderCommandTree } from './render.ts';
 
 export interface GlobalOptions {
   config: string;
@@ -102,6 +103,8 @@ export function buildProgram(): Command {
         globals: cmd.optsWithGlobals(),
       }),
     );
+
+  program.addCommand(renderCommandTree(withConfig));
 
   program.commands.forEach((c) => c.exitOverride());
   return program;
