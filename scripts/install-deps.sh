@@ -7,8 +7,10 @@ set -euo pipefail
 # packaging: debhelper, dpkg-dev, fakeroot, lintian; systemd-analyze (systemd), man (man-db)
 # cluster tests: openssl (test API server certificates); D-Bus tests: dbus-daemon (dbus)
 # kernel tests: iproute2
+# render and lab tests: the routing daemons (bird2, frr); on a machine with systemd as PID 1 their
+#   packages enable and start bird.service / frr.service — the tests start their own daemons instead
 # system test (VM): its own script installs qemu and debootstrap when it runs
-PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian systemd man-db git openssl dbus)
+PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian systemd man-db git openssl dbus bird2 frr)
 
 missing=()
 for p in "${PKGS[@]}"; do
