@@ -8,12 +8,22 @@
 // while the API is unreachable or an informer is relisting or backing off,
 // the cycle keeps what is announced ("holding"). Lease freshness in a stale
 // view would make every peer — and this node — look dead.
+//
+// A cycle costs what changed, not what exists: the view names the Services
+// that changed, the planner re-plans those (and the Services sharing their
+// IPs), and the guard, the announced map and the kernel's desired state take
+// the plan's delta. The first plan, the periodic resync and any change the
+// view cannot name (a relist) plan everything from scratch, and a cycle that
+// could not apply its plan whole (guard holding, kernel errors, this node
+// unable to serve) makes the next one compare everything again.
 
-import type { ClusterView } from '../cluster/index.ts';
+import type { ClusterChange, ClusterView, ServiceKey } from '../cluster/index.ts';
 import { liveAgents } from '../cluster/index.ts';
 import type { Config } from '../config/index.ts';
 import { desiredState, type KernelDesired, type KernelReconciler, type PassReport } from '../kernel/index.ts';
-import { plan, type Announcement, type Plan, PlanMemo } from '../plan/index.ts';
+// Not re-exported by kernel/index.ts yet (another engineer's file): imported from its module.
+import { desiredStateDelta } from '../kernel/desired.ts';
+import { planDelta, replan, type Announcement, type Plan, type PlanDelta, PlanMemo } from '../plan/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { adoptFromKernel, announcedByIp } from './announced.ts';
 import { GUARD_IDLE, guard, type GuardOutcome, type GuardState } from './guard.ts';
@@ -58,6 +68,13 @@ export class AgentLoop {
   /** The last desired state handed to the kernel: the next one is built as a delta of it. */
   #lastDesired: KernelDesired | undefined;
   #dirtySince: number | null = null;
+  /** Services changed since the last plan, as the view named them; null = plan everything from scratch. */
+  #changed: Set<ServiceKey> | null = null;
+  /** The planner's last plan, before the canServe gate: the next one is derived from it. */
+  #rawPlan: Plan | null = null;
+  /** #announced holds exactly #rawPlan's announcements: the last cycle applied them whole, so its delta applies. */
+  #appliedWhole = false;
+  #lastWarnings: Plan['warnings'] | null = null;
   #running: Promise<void> | null = null;
   #scheduled = false;
   #stopped = false;
@@ -90,13 +107,25 @@ export class AgentLoop {
   }
 
   start(): void {
-    this.#unsubscribe = this.#o.view.onChange(() => this.markDirty());
+    this.#unsubscribe = this.#o.view.onChange((c) => {
+      this.#noteChange(c);
+      this.markDirty();
+    });
     const every = this.#o.config.reconcile.resyncIntervalMs;
     this.#resyncTimer = setInterval(() => {
-      void this.#o.kernel.resync().then(() => this.markDirty());
+      void this.#o.kernel.resync().then(() => {
+        // The safety net plans from scratch too: nothing derived from an earlier plan survives a resync.
+        this.#changed = null;
+        this.markDirty();
+      });
     }, every);
     this.#resyncTimer.unref();
     this.markDirty();
+  }
+
+  #noteChange(c: ClusterChange): void {
+    if (c.services === null) this.#changed = null;
+    else if (this.#changed !== null) for (const k of c.services) this.#changed.add(k);
   }
 
   /** Something may have changed: run a cycle soon (coalesced). */
@@ -161,14 +190,30 @@ export class AgentLoop {
 
     const nowMs = this.#now();
     const live = snapshot.agentLeases.size > 0 ? liveAgents(snapshot.agentLeases, nowMs) : null;
-    let p = plan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live, memo: this.#memo });
-    if (this.#o.canServe && !this.#o.canServe()) p = { ...p, announcements: [] };
+    const changed = this.#changed;
+    this.#changed = new Set();
+    const previous = this.#rawPlan;
+    const raw = replan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live, memo: this.#memo }, previous, changed);
+    this.#rawPlan = raw;
+    const gated = this.#o.canServe !== undefined && !this.#o.canServe();
+    const p = gated ? { ...raw, announcements: [] } : raw;
     this.#lastPlan = p;
-    for (const w of p.warnings) {
-      const key = `${w.code}|${w.service ?? ''}|${w.message}`;
-      if (this.#warned.has(key)) continue;
-      this.#warned.add(key);
-      log.warn({ op: 'plan', reason: w.code, service: w.service }, w.message);
+    if (p.warnings !== this.#lastWarnings) {
+      this.#lastWarnings = p.warnings;
+      for (const w of p.warnings) {
+        const key = `${w.code}|${w.service ?? ''}|${w.message}`;
+        if (this.#warned.has(key)) continue;
+        this.#warned.add(key);
+        log.warn({ op: 'plan', reason: w.code, service: w.service }, w.message);
+      }
+    }
+    // The plan's delta is relative to the last plan; it applies to what is announced only if that plan was applied whole.
+    const d = planDelta(raw);
+    const delta: PlanDelta | undefined = !gated && this.#appliedWhole && d !== undefined && d.base === previous ? d : undefined;
+    let withdrawn: string[] | undefined;
+    if (delta) {
+      withdrawn = [];
+      for (const [ip, a] of delta.announcements) if (a === undefined && this.#announced.has(ip)) withdrawn.push(ip);
     }
 
     const g = guard({
@@ -177,12 +222,17 @@ export class AgentLoop {
       current: this.#announced,
       next: p.announcements,
       nowMs,
+      ...(withdrawn ? { withdrawn } : {}),
     });
     const newlyHeld = this.#noteGuard(g);
     this.#guardState = g.state;
     this.#lastGuard = g;
 
-    const { desired, problems } = desiredState(g.apply, config, this.#lastDesired);
+    // With the plan's delta applied whole, the kernel's desired state is derived from the last one: O(changes).
+    const whole = g.apply === p.announcements;
+    const changes = delta && whole ? [...delta.announcements].map(([ip, after]) => ({ before: this.#announced.get(ip), after })) : undefined;
+    const derived = changes && this.#lastDesired ? desiredStateDelta(this.#lastDesired, changes, config) : undefined;
+    const { desired, problems } = derived ?? desiredState(g.apply, config, this.#lastDesired);
     this.#lastDesired = desired;
     for (const pr of problems) {
       const key = `desired|${pr.ip}|${pr.reason}`;
@@ -193,16 +243,24 @@ export class AgentLoop {
     }
     const pass = await this.#o.kernel.reconcile(desired);
     if (pass.ok) {
-      this.#announced = announcedByIp(g.apply);
+      if (changes) {
+        for (const c of changes) {
+          if (c.after) this.#announced.set(c.after.ip, c.after);
+          else if (c.before) this.#announced.delete(c.before.ip);
+        }
+      } else {
+        this.#announced = announcedByIp(g.apply);
+      }
       this.#setPhase('converged');
     }
-    const changed = pass.routesAdded + pass.routesDeleted + pass.routesReplaced + pass.addressesAdded + pass.addressesDeleted + pass.addressesReplaced > 0;
+    this.#appliedWhole = pass.ok && whole && !gated;
+    const changedKernel = pass.routesAdded + pass.routesDeleted + pass.routesReplaced + pass.addressesAdded + pass.addressesDeleted + pass.addressesReplaced > 0;
     this.#o.onCycle?.({
       phase: this.#phase,
       plan: p,
       guard: g,
       pass,
-      eventToKernelMs: changed && since !== null ? this.#now() - since : null,
+      eventToKernelMs: changedKernel && since !== null ? this.#now() - since : null,
       newlyHeld,
     });
   }
@@ -240,6 +298,7 @@ export class AgentLoop {
   async withdrawAll(): Promise<PassReport> {
     this.#withdrawn = true;
     await this.#running;
+    this.#appliedWhole = false;
     const { desired } = desiredState([], this.#o.config, this.#lastDesired);
     this.#lastDesired = desired;
     const pass = await this.#o.kernel.reconcile(desired);

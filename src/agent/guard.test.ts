@@ -92,3 +92,19 @@ test('nothing announced: nothing to guard', () => {
   const o = guard({ settings, state: GUARD_IDLE, current: new Map(), next: [], nowMs: 0 });
   assert.equal(o.holding, false);
 });
+
+test('with the withdrawn IPs given by the caller (a plan delta), the outcome is the same as computed from the whole lists', () => {
+  const cases: [Announcement[], GuardState, number][] = [
+    [four, GUARD_IDLE, 0],
+    [four.slice(0, 2), GUARD_IDLE, 0],
+    [four.slice(3), GUARD_IDLE, 0],
+    [[ann('192.0.2.9', 'b/new')], GUARD_IDLE, 1000],
+    [[], { heldKey: '192.0.2.1,192.0.2.2,192.0.2.3,2001:db8::4', sinceMs: 0 }, 60_000],
+  ];
+  for (const [next, state, nowMs] of cases) {
+    const wanted = new Set(next.map((a) => a.ip));
+    const withdrawn = four.map((a) => a.ip).filter((ip) => !wanted.has(ip)).reverse();
+    const input = { settings, state, current: byIp(...four), next, nowMs };
+    assert.deepEqual(guard({ ...input, withdrawn }), guard(input));
+  }
+});

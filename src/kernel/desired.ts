@@ -16,6 +16,7 @@
 // kernel's default (its prefix route in main, proto kernel) for those who
 // redistribute the main table's connected routes.
 
+import { LayeredMap } from '../cluster/snapshot-map.ts';
 import type { Config } from '../config/index.ts';
 import { canonicalIp, networkOf, type Family } from './ip.ts';
 
@@ -163,11 +164,98 @@ export function desiredState(announced: readonly AnnouncedIp[], config: Config, 
     }
     if (aggregation < host) addRoute(a.family, networkOf(ip, a.family, aggregation)!, aggregation);
   }
-  if (!previous) return { desired: Object.freeze({ routes, addresses }), problems };
+  if (!previous) return { desired: built(Object.freeze({ routes, addresses }), config), problems };
   addGone(previous.routes, routes, changedRoutes);
   addGone(previous.addresses, addresses, changedAddresses);
   const delta: DesiredDelta = Object.freeze({ base: new WeakRef(previous), routes: changedRoutes, addresses: changedAddresses });
-  return { desired: Object.freeze({ routes, addresses, delta }), problems };
+  return { desired: built(Object.freeze({ routes, addresses, delta }), config), problems };
+}
+
+/** The config each desired state was built under: a delta applies only under the same one. */
+const configOf = new WeakMap<KernelDesired, Config>();
+
+function built(desired: KernelDesired, config: Config): KernelDesired {
+  configOf.set(desired, config);
+  return desired;
+}
+
+/** One IP's announcement before and after a change; absent = not announced. */
+export interface AnnouncedChange {
+  readonly before: AnnouncedIp | undefined;
+  readonly after: AnnouncedIp | undefined;
+}
+
+/**
+ * `desiredState` of the announcements `previous` was built from with some
+ * IPs' announcements changed: O(changes), where desiredState is O(all). The
+ * result equals desiredState(the changed list, config, previous). Undefined
+ * when it cannot be derived — `previous` built under another config, or a
+ * change touching an aggregated prefix (a prefix route many IPs share) — and
+ * the caller builds the whole state instead.
+ */
+export function desiredStateDelta(previous: KernelDesired, changes: Iterable<AnnouncedChange>, config: Config): DesiredResult | undefined {
+  if (configOf.get(previous) !== config) return undefined;
+  const { method, metric } = config.routing;
+  const wantRoutes = method === 'routes' || method === 'both';
+  const wantAddresses = method === 'addresses' || method === 'both';
+  const routeEdits = new Map<string, DesiredRoute | undefined>();
+  const addressEdits = new Map<string, DesiredAddress | undefined>();
+  const problems: DesiredProblem[] = [];
+  // What an announcement puts in the kernel; null = a problem (nothing), undefined = an aggregate (give up).
+  const entriesOf = (a: AnnouncedIp, problem: boolean): { route?: DesiredRoute; address?: DesiredAddress } | null | undefined => {
+    const host = a.family === 4 ? 32 : 128;
+    const ip = a.family === 4 || a.family === 6 ? canonicalIp(a.ip, a.family) : undefined;
+    if (ip === undefined || a.prefix !== host) {
+      if (problem) problems.push({ ip: a.ip, reason: 'invalid-ip' });
+      return null;
+    }
+    const out: { route?: DesiredRoute; address?: DesiredAddress } = {};
+    if (wantRoutes) out.route = { family: a.family, dst: ip, prefix: host, metric: kernelMetric(a.family, metric) };
+    if (!wantAddresses) return out;
+    const pool = config.pools.find((p) => p.name === a.pool);
+    if (!pool) {
+      if (problem) problems.push({ ip: a.ip, reason: 'unknown-pool' });
+      return out;
+    }
+    const aggregation = a.family === 4 ? pool.aggregationV4 : pool.aggregationV6;
+    if (aggregation < host) return undefined;
+    out.address = { family: a.family, ip, prefix: aggregation };
+    return out;
+  };
+  const list = [...changes];
+  for (const c of list) {
+    if (!c.before) continue;
+    const e = entriesOf(c.before, false);
+    if (e === undefined) return undefined;
+    if (e?.route) routeEdits.set(routeKey(e.route.dst, e.route.prefix), undefined);
+    if (e?.address) addressEdits.set(addressKey(e.address.ip, e.address.prefix), undefined);
+  }
+  for (const c of list) {
+    if (!c.after) continue;
+    const e = entriesOf(c.after, true);
+    if (e === undefined) return undefined;
+    if (e?.route) {
+      const key = routeKey(e.route.dst, e.route.prefix);
+      const p = previous.routes.get(key);
+      routeEdits.set(key, p !== undefined && p.metric === e.route.metric ? p : e.route);
+    }
+    if (e?.address) {
+      const key = addressKey(e.address.ip, e.address.prefix);
+      addressEdits.set(key, previous.addresses.get(key) ?? e.address);
+    }
+  }
+  // Keys whose entry is the previous state's own object did not change.
+  for (const [k, v] of routeEdits) if (v !== undefined ? previous.routes.get(k) === v : !previous.routes.has(k)) routeEdits.delete(k);
+  for (const [k, v] of addressEdits) if (v !== undefined ? previous.addresses.get(k) === v : !previous.addresses.has(k)) addressEdits.delete(k);
+  const routes = layered(previous.routes).with(routeEdits);
+  const addresses = layered(previous.addresses).with(addressEdits);
+  const delta: DesiredDelta = Object.freeze({ base: new WeakRef(previous), routes: new Set(routeEdits.keys()), addresses: new Set(addressEdits.keys()) });
+  return { desired: built(Object.freeze({ routes, addresses, delta }), config), problems };
+}
+
+function layered<V>(map: ReadonlyMap<string, V>): LayeredMap<string, V> {
+  // A desired state's maps are never changed once built, so a plain one can be taken over as it is.
+  return map instanceof LayeredMap ? map : LayeredMap.adopt(map);
 }
 
 /** Adds to `changed` the keys of `prev` that `next` lacks. */

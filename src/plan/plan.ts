@@ -43,7 +43,7 @@ import {
   type ServiceContext,
   type ServiceStage,
 } from './stages.ts';
-import type { Decision, Plan, PlanInput, PlanWarning } from './types.ts';
+import type { Announcement, Decision, Plan, PlanInput, PlanWarning } from './types.ts';
 
 /** What a plan keeps for the next replan, found through the Plan it belongs to. */
 interface PlanState {
@@ -66,8 +66,12 @@ interface PlanState {
 export interface PlanDelta {
   /** The plan this one was derived from. */
   readonly base: Plan;
-  /** IPs whose announcement may differ from `base`'s (added, changed or gone); every other IP's is the same object. */
-  readonly ips: ReadonlySet<string>;
+  /**
+   * Every IP whose announcement differs from `base`'s (added, changed or
+   * gone), with its new announcement (undefined = no longer announced);
+   * every other IP's announcement is the same object in both plans.
+   */
+  readonly announcements: ReadonlyMap<string, Announcement | undefined>;
 }
 
 const states = new WeakMap<Plan, PlanState>();
@@ -109,13 +113,9 @@ export function replan(input: PlanInput, previous: Plan | null, changed: Readonl
   const state = usable
     ? derive(prev, changed, { snapshot, candidates, election, ctx: { config, nodeName, nodeReason, reader: new IpReader(config.pools) } })
     : scratch(input, { nameWinners, nodeReason, candidates, election });
-  const p: Plan = {
-    synced: snapshot.synced,
-    announcements: state.state.announced.map((a) => a.announcement),
-    ...assemble(state.state, nodeWarnings),
-  };
+  const p: Plan = assemble(state.state, nodeWarnings, usable ? previous! : null, prev);
   states.set(p, state.state);
-  if (usable) deltas.set(p, { base: previous!, ips: state.changedIps });
+  if (usable) deltas.set(p, { base: previous!, announcements: state.changedIps });
   return p;
 }
 
@@ -126,7 +126,7 @@ export function planDelta(plan: Plan): PlanDelta | undefined {
 
 interface Built {
   readonly state: PlanState;
-  readonly changedIps: ReadonlySet<string>;
+  readonly changedIps: ReadonlyMap<string, Announcement | undefined>;
 }
 
 function scratch(
@@ -173,7 +173,7 @@ function scratch(
       keys,
       announced,
     },
-    changedIps: new Set(),
+    changedIps: new Map(),
   };
 }
 
@@ -216,7 +216,7 @@ function derive(
   // Stage 2 for every IP a changed Service claimed, before or after, with every Service sharing it.
   const ipChanges: [string, IpStage | undefined][] = [];
   const touched = new Set<ServiceKey>(serviceChanges.map(([k]) => k));
-  const changedIps = new Set<string>();
+  const changedIps = new Map<string, Announcement | undefined>();
   const annAdded: AnnouncedRow[] = [];
   const annRemoved: AnnouncedRow[] = [];
   for (const text of dirtyIps) {
@@ -236,7 +236,7 @@ function derive(
     const a = before?.announced;
     const b = after?.announced;
     if (a !== b) {
-      changedIps.add(text);
+      changedIps.set(text, b?.announcement);
       if (a) annRemoved.push(a);
       if (b) annAdded.push(b);
     }
@@ -264,16 +264,38 @@ function derive(
   };
 }
 
-/** The plan's decisions and warnings: Services in key order, this node's warnings first. */
-function assemble(state: PlanState, nodeWarnings: readonly PlanWarning[]): { decisions: Decision[]; warnings: PlanWarning[] } {
-  const decisions: Decision[] = [];
-  const warnings: PlanWarning[] = [...nodeWarnings];
-  for (const key of state.keys) {
-    for (const d of state.decisions.get(key)!) decisions.push(d);
-    const w = state.services.get(key)!.warnings;
-    for (const x of w) warnings.push(x);
+/**
+ * The Plan's lists: Services in key order, this node's warnings first. Lists
+ * whose contents cannot have changed since `previous` are its own arrays
+ * (a cycle that changed nothing costs nothing here).
+ */
+function assemble(state: PlanState, nodeWarnings: readonly PlanWarning[], previous: Plan | null, prev: PlanState | undefined): Plan {
+  const same = previous !== null && prev !== undefined;
+  const announcements = same && state.announced === prev.announced ? previous.announcements : state.announced.map((a) => a.announcement);
+  let decisions = same && state.decisions === prev.decisions && state.keys === prev.keys ? previous.decisions : undefined;
+  let warnings =
+    same && state.services === prev.services && state.keys === prev.keys && sameWarnings(previous.warnings, nodeWarnings) ? previous.warnings : undefined;
+  if (!decisions || !warnings) {
+    const d: Decision[] = [];
+    const w: PlanWarning[] = [...nodeWarnings];
+    for (const key of state.keys) {
+      if (!decisions) for (const x of state.decisions.get(key)!) d.push(x);
+      if (!warnings) for (const x of state.services.get(key)!.warnings) w.push(x);
+    }
+    decisions ??= d;
+    warnings ??= w;
   }
-  return { decisions, warnings };
+  return { synced: state.synced, announcements, decisions, warnings };
+}
+
+/** Whether `list` starts with exactly these node-wide warnings (node-wide ones sort first) and has no other. */
+function sameWarnings(list: readonly PlanWarning[], nodeWarnings: readonly PlanWarning[]): boolean {
+  for (let i = 0; i < nodeWarnings.length; i++) {
+    const a = list[i];
+    if (!a || a.service !== undefined || a.code !== nodeWarnings[i]!.code || a.message !== nodeWarnings[i]!.message) return false;
+  }
+  const next = list[nodeWarnings.length];
+  return next === undefined || next.service !== undefined;
 }
 
 /** A sorted list with some items removed (by identity) and some added; a copy. */

@@ -166,9 +166,9 @@ function check(seed: number, steps: number): void {
       assert.equal(delta.base, previous);
       const before = new Map(previous.announcements.map((a) => [a.ip, a]));
       const after = new Map(derived.announcements.map((a) => [a.ip, a]));
-      for (const [ip, a] of after) if (before.get(ip) !== a) assert.ok(delta.ips.has(ip), `seed ${seed}, step ${step}: ${ip} changed but is not in the delta`);
-      for (const ip of before.keys()) if (!after.has(ip)) assert.ok(delta.ips.has(ip), `seed ${seed}, step ${step}: ${ip} withdrawn but not in the delta`);
-      for (const ip of delta.ips) assert.ok(before.get(ip) !== after.get(ip), `seed ${seed}, step ${step}: ${ip} is in the delta but its announcement is the same object`);
+      for (const [ip, a] of after) if (before.get(ip) !== a) assert.ok(delta.announcements.get(ip) === a, `seed ${seed}, step ${step}: ${ip} changed but is not in the delta`);
+      for (const ip of before.keys()) if (!after.has(ip)) assert.ok(delta.announcements.has(ip) && delta.announcements.get(ip) === undefined, `seed ${seed}, step ${step}: ${ip} withdrawn but not in the delta`);
+      for (const ip of delta.announcements.keys()) assert.ok(before.get(ip) !== after.get(ip), `seed ${seed}, step ${step}: ${ip} is in the delta but its announcement is the same object`);
     }
     previous = derived;
     changed = new Set();
@@ -198,7 +198,7 @@ describe('replan: derived from the last plan and the changed Services', () => {
     const p4 = replan({ config: cfg, snapshot: s2, nodeName: 'node-a' }, p1, new Set(['a/x']));
     const p5 = replan({ config: cfg, snapshot: s2, nodeName: 'node-a' }, p1, new Set(['a/x']));
     assert.deepStrictEqual(p4, p5);
-    assert.deepEqual([...planDelta(p4)!.ips], ['192.0.2.1', '192.0.2.2']);
+    assert.deepEqual([...planDelta(p4)!.announcements.keys()], ['192.0.2.1', '192.0.2.2']);
     assert.deepStrictEqual(p1, plan({ config: cfg, snapshot: s1, nodeName: 'node-a' }));
   });
 
@@ -218,6 +218,6 @@ describe('replan: derived from the last plan and the changed Services', () => {
     const next: Snapshot = { ...base, services: new Map([...base.services, ['a/y', svc('a/y', { lb: ['192.0.2.3'] })]]) };
     const p2 = replan({ config: cfg, snapshot: next, nodeName: 'node-a' }, p1, new Set(['a/y']));
     assert.equal(p2.announcements[0], p1.announcements[0]);
-    assert.deepEqual([...planDelta(p2)!.ips].sort(), ['192.0.2.2', '192.0.2.3']);
+    assert.deepEqual([...planDelta(p2)!.announcements.keys()].sort(), ['192.0.2.2', '192.0.2.3']);
   });
 });
