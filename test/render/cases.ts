@@ -30,9 +30,9 @@ export const cases: readonly RenderCase[] = [
   { name: 'bird-kernel-dual-aggregated', daemon: 'bird', fixture: 'dual-aggregated.toml', options: { source: 'kernel', ...bgp('10.0.0.254', 'fd00::fe') } },
   { name: 'bird-direct-dual-aggregated', daemon: 'bird', fixture: 'dual-aggregated.toml', options: { source: 'direct', ...bgp('10.0.0.254', '10.0.1.254', 'fd00::fe') } },
   { name: 'frr-import-table-routes-v4', daemon: 'frr', fixture: 'routes-v4.toml', options: bgp('10.0.0.254') },
-  { name: 'frr-connected-addresses', daemon: 'frr', fixture: 'addresses.toml', options: bgp('10.0.0.254', 'fd00::fe') },
+  { name: 'frr-connected-addresses', daemon: 'frr', fixture: 'addresses.toml', options: {} },
   { name: 'frr-import-table-dual-aggregated', daemon: 'frr', fixture: 'dual-aggregated.toml', options: { source: 'import-table', ...bgp('10.0.0.254') } },
-  { name: 'frr-connected-dual-aggregated', daemon: 'frr', fixture: 'dual-aggregated.toml', options: { source: 'connected' } },
+  { name: 'frr-connected-dual-aggregated', daemon: 'frr', fixture: 'dual-aggregated.toml', options: { source: 'connected', ...bgp('10.0.0.254', 'fd00::fe') } },
 ];
 
 export function fixturePath(fixture: string): string {

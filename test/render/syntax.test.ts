@@ -55,7 +55,7 @@ test('vtysh --dryrun refuses a broken copy (a misspelt match inside a route-map)
 });
 
 test('vtysh --dryrun refuses a broken copy (an unknown line inside router bgp)', () => {
-  const text = readFileSync(goldenPath(cases.find((c) => c.name === 'frr-connected-addresses')!), 'utf8');
+  const text = readFileSync(goldenPath(cases.find((c) => c.name === 'frr-connected-dual-aggregated')!), 'utf8');
   const file = join(dir, 'broken-frr-bgp.conf');
   writeFileSync(file, text.replace(' no bgp default ipv4-unicast', ' no bgp default ipv4-unicst'));
   const r = check('frr', file);
