@@ -203,6 +203,7 @@ export class EventRecorder {
       if (wait > 0) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, wait);
+          t.unref(); // waiting for a token keeps nothing alive
           this.#wake = () => {
             clearTimeout(t);
             resolve();
