@@ -3,13 +3,16 @@
 // 1 % shared IPs, 10 % with no endpoints. Times a full plan (median of RUNS)
 // under each election, against a baseline measured in the same run: one bare
 // pass over the same snapshot (every Service, every endpoint), the floor any
-// planner pays. Reports heap used after GC for the snapshot and for a plan.
+// planner pays. Then what the agent's loop pays per event: replan() from the
+// last plan with one Service changed, and with 1 % (100) changed, against a
+// full plan of the same snapshot. Reports heap used after GC for the
+// snapshot, a plan, and a plan with the state replan() keeps.
 // Usage: npm run bench:plan   (node --expose-gc bench/plan.ts; RUNS=N to change)
 
 import os from 'node:os';
 import type { EndpointSliceView, ServiceView, Snapshot } from '../src/cluster/snapshot.ts';
 import type { Election } from '../src/config/index.ts';
-import { plan, PlanMemo, type Plan } from '../src/plan/index.ts';
+import { plan, PlanMemo, replan, type Plan } from '../src/plan/index.ts';
 import { config, ep, node, slice, snapshot, svc } from '../src/plan/testing/fixtures.ts';
 
 const SERVICES = 10_000;
@@ -94,7 +97,7 @@ plan({ config: cfgAll, snapshot: snap, nodeName: self, liveAgents: live, memo: h
 const heapMemo = heapAfterGc() - heap0 - heapSnapshot;
 heldMemo = undefined;
 
-const cases: [string, () => unknown][] = [['baseline: one pass over the snapshot', () => baseline(snap!)]];
+const cases: [string, () => unknown, (() => void)?][] = [['baseline: one pass over the snapshot', () => baseline(snap!)]];
 for (const election of ['all', 'per-service', 'leader'] satisfies Election[]) {
   const cfg = config(`[announce]\nelection = "${election}"`, POOLS);
   cases.push([`plan, election = ${election}`, () => plan({ config: cfg, snapshot: snap!, nodeName: self, liveAgents: live })]);
@@ -102,12 +105,46 @@ for (const election of ['all', 'per-service', 'leader'] satisfies Election[]) {
 // The agent's loop keeps a PlanMemo, so IPs unchanged since the last plan are not parsed again.
 const memo = new PlanMemo();
 cases.push(['plan, election = all, memo kept', () => plan({ config: cfgAll, snapshot: snap!, nodeName: self, liveAgents: live, memo })]);
+// Event-sized work: Services moved to a new IP, each replan derived from the last (as the loop does).
+let moveSerial = 0;
+function moved(base: Snapshot, count: number): { next: Snapshot; changed: Set<string> } {
+  const services = new Map(base.services);
+  const changed = new Set<string>();
+  for (let k = 0; k < count; k++) {
+    const i = (moveSerial++ * 7919) % SERVICES;
+    const key = `ns${i % 50}/svc-${i}`;
+    const old = services.get(key)!;
+    services.set(key, { ...old, ingress: [{ ip: `10.0.${200 + ((moveSerial >> 8) & 31)}.${moveSerial & 255}`, ipMode: 'VIP' }] });
+    changed.add(key);
+  }
+  return { next: { ...base, services }, changed };
+}
+for (const count of [1, 100]) {
+  let last = plan({ config: cfgAll, snapshot: snap!, nodeName: self, liveAgents: live });
+  let current = snap!;
+  let pending = moved(current, count);
+  cases.push([
+    `replan, ${count === 1 ? 'one Service changed' : `${count} Services changed`}`,
+    () => {
+      last = replan({ config: cfgAll, snapshot: pending.next, nodeName: self, liveAgents: live }, last, pending.changed);
+      current = pending.next;
+    },
+    // Untimed: the changed snapshot (the cluster view's work, not the planner's).
+    () => (pending = moved(current, count)),
+  ]);
+}
 const samples = new Map<string, [number, number][]>();
-for (const [, f] of cases) for (let i = 0; i < 3; i++) f(); // warm up
+for (const [, f, prepare] of cases) {
+  for (let i = 0; i < 3; i++) {
+    prepare?.();
+    f(); // warm up
+  }
+}
 for (let r = 0; r < RUNS; r++) {
   // Interleaved so drift in machine load hits every case alike.
-  for (const [name, f] of cases) {
+  for (const [name, f, prepare] of cases) {
     const list = samples.get(name) ?? [];
+    prepare?.();
     list.push(time(f));
     samples.set(name, list);
   }
@@ -123,4 +160,4 @@ for (const [name] of cases) {
   const [wall, cpu] = medians(name);
   console.log(`  ${name.padEnd(38)} ${wall.toFixed(1).padStart(6)} ms ${cpu.toFixed(1).padStart(6)} ms  ×${(wall / baseWall).toFixed(1)}`);
 }
-console.log(`heap used after GC: snapshot ${mb(heapSnapshot)}; one plan's result (election = all: ${sizes}) ${mb(heapPlan)}; a kept memo ${mb(heapMemo)}`);
+console.log(`heap used after GC: snapshot ${mb(heapSnapshot)}; one plan's result with the state replan() keeps (election = all: ${sizes}) ${mb(heapPlan)}; a kept memo ${mb(heapMemo)}`);

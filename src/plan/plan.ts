@@ -38,7 +38,6 @@ import {
   Election,
   ipStage,
   serviceStage,
-  type AnnouncedRow,
   type IpStage,
   type ServiceContext,
   type ServiceStage,
@@ -56,11 +55,12 @@ interface PlanState {
   readonly candidates: readonly string[] | null;
   readonly services: LayeredMap<ServiceKey, ServiceStage>;
   readonly ips: LayeredMap<string, IpStage>;
-  readonly decisions: LayeredMap<ServiceKey, readonly Decision[]>;
   /** Every Service key, sorted. */
   readonly keys: readonly ServiceKey[];
-  /** Sorted as `announcements`. */
-  readonly announced: readonly AnnouncedRow[];
+  /** The keys of the Services with warnings, sorted. */
+  readonly warned: readonly ServiceKey[];
+  /** The plan's `announcements`: sorted by family and address. */
+  readonly announced: readonly Announcement[];
 }
 
 export interface PlanDelta {
@@ -113,7 +113,7 @@ export function replan(input: PlanInput, previous: Plan | null, changed: Readonl
   const state = usable
     ? derive(prev, changed, { snapshot, candidates, election, ctx: { config, nodeName, nodeReason, reader: new IpReader(config.pools) } })
     : scratch(input, { nameWinners, nodeReason, candidates, election });
-  const p: Plan = assemble(state.state, nodeWarnings, usable ? previous! : null, prev);
+  const p: Plan = assemble(state.state, nodeWarnings);
   states.set(p, state.state);
   if (usable) deltas.set(p, { base: previous!, announcements: state.changedIps });
   return p;
@@ -147,17 +147,13 @@ function scratch(
     }
   }
   const ips = new Map<string, IpStage>();
-  const announced: AnnouncedRow[] = [];
+  const announced: Announcement[] = [];
   for (const [text, claims] of claimsByIp) {
     const s = ipStage(text, claims, g.election, undefined);
     ips.set(text, s);
     if (s.announced) announced.push(s.announced);
   }
   announced.sort(compareAnnounced);
-  const ipsMap = LayeredMap.adopt(ips);
-  const decisions = new Map<ServiceKey, readonly Decision[]>();
-  const ipStageOf = (text: string) => ipsMap.get(text)!;
-  for (const [key, stage] of services) decisions.set(key, decisionsOf(stage, ipStageOf));
   const keys = [...services.keys()].sort();
   return {
     state: {
@@ -168,9 +164,9 @@ function scratch(
       nodeReason: g.nodeReason,
       candidates: g.candidates,
       services: LayeredMap.adopt(services),
-      ips: ipsMap,
-      decisions: LayeredMap.adopt(decisions),
+      ips: LayeredMap.adopt(ips),
       keys,
+      warned: keys.filter((k) => services.get(k)!.warnings.length > 0),
       announced,
     },
     changedIps: new Map(),
@@ -188,6 +184,8 @@ function derive(
   const serviceChanges: [ServiceKey, ServiceStage | undefined][] = [];
   const added: ServiceKey[] = [];
   const removed: ServiceKey[] = [];
+  const warnedAdded: ServiceKey[] = [];
+  const warnedRemoved: ServiceKey[] = [];
   const dirtyIps = new Set<string>();
   const newClaims = new Map<string, Claim[]>();
   for (const key of changed) {
@@ -195,14 +193,17 @@ function derive(
     const view = snapshot.services.get(key);
     if (!before && !view) continue;
     if (before) for (const c of before.claims) dirtyIps.add(c.ip.text);
+    const warnedBefore = before !== undefined && before.warnings.length > 0;
     if (!view) {
       serviceChanges.push([key, undefined]);
       removed.push(key);
+      if (warnedBefore) warnedRemoved.push(key);
       continue;
     }
     const stage = serviceStage(view, snapshot.endpointSlices.get(key), g.ctx);
     serviceChanges.push([key, stage]);
     if (!before) added.push(key);
+    if (warnedBefore !== stage.warnings.length > 0) (warnedBefore ? warnedRemoved : warnedAdded).push(key);
     for (const c of stage.claims) {
       dirtyIps.add(c.ip.text);
       const list = newClaims.get(c.ip.text);
@@ -215,49 +216,35 @@ function derive(
 
   // Stage 2 for every IP a changed Service claimed, before or after, with every Service sharing it.
   const ipChanges: [string, IpStage | undefined][] = [];
-  const touched = new Set<ServiceKey>(serviceChanges.map(([k]) => k));
   const changedIps = new Map<string, Announcement | undefined>();
-  const annAdded: AnnouncedRow[] = [];
-  const annRemoved: AnnouncedRow[] = [];
+  const annAdded: Announcement[] = [];
+  const annRemoved: Announcement[] = [];
   for (const text of dirtyIps) {
     const before = prev.ips.get(text);
     const claims: Claim[] = [];
     if (before) {
-      for (const c of before.claims) {
-        touched.add(c.service.key);
-        if (!changed.has(c.service.key)) claims.push(c);
-      }
+      for (const c of before.claims) if (!changed.has(c.service.key)) claims.push(c);
     }
     const more = newClaims.get(text);
     if (more) for (const c of more) claims.push(c);
-    for (const c of claims) touched.add(c.service.key);
     const after = claims.length > 0 ? ipStage(text, claims, g.election, before?.announced) : undefined;
     ipChanges.push([text, after]);
     const a = before?.announced;
     const b = after?.announced;
     if (a !== b) {
-      changedIps.set(text, b?.announcement);
+      changedIps.set(text, b);
       if (a) annRemoved.push(a);
       if (b) annAdded.push(b);
     }
-  }
-  const ips = prev.ips.with(ipChanges);
-
-  // Decisions of every Service whose stage 1 or whose IPs' stage 2 ran.
-  const ipStageOf = (text: string) => ips.get(text)!;
-  const decisionChanges: [ServiceKey, readonly Decision[] | undefined][] = [];
-  for (const key of touched) {
-    const stage = services.get(key);
-    decisionChanges.push([key, stage ? decisionsOf(stage, ipStageOf) : undefined]);
   }
   return {
     state: {
       ...prev,
       candidates: g.candidates,
       services,
-      ips,
-      decisions: prev.decisions.with(decisionChanges),
+      ips: prev.ips.with(ipChanges),
       keys: edit(prev.keys, added, removed, compareText),
+      warned: edit(prev.warned, warnedAdded, warnedRemoved, compareText),
       announced: edit(prev.announced, annAdded, annRemoved, compareAnnounced),
     },
     changedIps,
@@ -265,37 +252,28 @@ function derive(
 }
 
 /**
- * The Plan's lists: Services in key order, this node's warnings first. Lists
- * whose contents cannot have changed since `previous` are its own arrays
- * (a cycle that changed nothing costs nothing here).
+ * The Plan. `decisions` (one per Service IP: tens of thousands) is built
+ * when first read — by /status, explain, a test — not by every cycle of the
+ * loop, which reads only the announcements; it is an own enumerable
+ * property, so the Plan still reads, spreads, prints and compares as data.
  */
-function assemble(state: PlanState, nodeWarnings: readonly PlanWarning[], previous: Plan | null, prev: PlanState | undefined): Plan {
-  const same = previous !== null && prev !== undefined;
-  const announcements = same && state.announced === prev.announced ? previous.announcements : state.announced.map((a) => a.announcement);
-  let decisions = same && state.decisions === prev.decisions && state.keys === prev.keys ? previous.decisions : undefined;
-  let warnings =
-    same && state.services === prev.services && state.keys === prev.keys && sameWarnings(previous.warnings, nodeWarnings) ? previous.warnings : undefined;
-  if (!decisions || !warnings) {
-    const d: Decision[] = [];
-    const w: PlanWarning[] = [...nodeWarnings];
-    for (const key of state.keys) {
-      if (!decisions) for (const x of state.decisions.get(key)!) d.push(x);
-      if (!warnings) for (const x of state.services.get(key)!.warnings) w.push(x);
-    }
-    decisions ??= d;
-    warnings ??= w;
-  }
-  return { synced: state.synced, announcements, decisions, warnings };
+function assemble(state: PlanState, nodeWarnings: readonly PlanWarning[]): Plan {
+  const warnings: PlanWarning[] = [...nodeWarnings];
+  for (const key of state.warned) for (const w of state.services.get(key)!.warnings) warnings.push(w);
+  let decisions: readonly Decision[] | undefined;
+  const p = { synced: state.synced, announcements: state.announced, decisions: [] as readonly Decision[], warnings };
+  Object.defineProperty(p, 'decisions', {
+    enumerable: true,
+    get: () => (decisions ??= decisionList(state)),
+  });
+  return p;
 }
 
-/** Whether `list` starts with exactly these node-wide warnings (node-wide ones sort first) and has no other. */
-function sameWarnings(list: readonly PlanWarning[], nodeWarnings: readonly PlanWarning[]): boolean {
-  for (let i = 0; i < nodeWarnings.length; i++) {
-    const a = list[i];
-    if (!a || a.service !== undefined || a.code !== nodeWarnings[i]!.code || a.message !== nodeWarnings[i]!.message) return false;
-  }
-  const next = list[nodeWarnings.length];
-  return next === undefined || next.service !== undefined;
+function decisionList(state: PlanState): Decision[] {
+  const out: Decision[] = [];
+  const ipStageOf = (text: string) => state.ips.get(text)!;
+  for (const key of state.keys) for (const d of decisionsOf(state.services.get(key)!, ipStageOf)) out.push(d);
+  return out;
 }
 
 /** A sorted list with some items removed (by identity) and some added; a copy. */

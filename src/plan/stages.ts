@@ -29,11 +29,8 @@ export interface Row {
   readonly value: bigint;
 }
 
-export interface AnnouncedRow {
-  readonly announcement: Announcement;
-  readonly family: number;
-  readonly value: bigint;
-}
+/** The address of each announcement as a number, for sorting; set where announcements are made. */
+const addressValue = new WeakMap<Announcement, bigint>();
 
 /** What stage 1 makes of one Service. */
 export interface ServiceStage {
@@ -50,7 +47,7 @@ export interface IpStage {
   readonly claims: readonly Claim[];
   /** One per claim, in the same order. */
   readonly rows: readonly Row[];
-  readonly announced: AnnouncedRow | undefined;
+  readonly announced: Announcement | undefined;
 }
 
 export interface ServiceContext {
@@ -129,7 +126,7 @@ export class Election {
  * the announcement this IP had, is returned again when equal, so an
  * unchanged announcement keeps its identity from plan to plan.
  */
-export function ipStage(text: string, claims: readonly Claim[], election: Election, previous: AnnouncedRow | undefined): IpStage {
+export function ipStage(text: string, claims: readonly Claim[], election: Election, previous: Announcement | undefined): IpStage {
   const ip = claims[0]!.ip;
   const rows: Row[] = new Array<Row>(claims.length);
   const wanting: number[] = [];
@@ -151,8 +148,9 @@ export function ipStage(text: string, claims: readonly Claim[], election: Electi
   const family = ip.address.family;
   const services = wanting.length === 1 ? [claims[wanting[0]!]!.service.key] : [...new Set(wanting.map((i) => claims[i]!.service.key))].sort();
   const announcement: Announcement = { ip: text, prefix: family === 4 ? 32 : 128, family, pool: ip.pool!.name, services };
-  if (previous && sameAnnouncement(previous.announcement, announcement)) return { claims, rows, announced: previous };
-  return { claims, rows, announced: { announcement, family, value: ip.address.value } };
+  if (previous && sameAnnouncement(previous, announcement)) return { claims, rows, announced: previous };
+  addressValue.set(announcement, ip.address.value);
+  return { claims, rows, announced: announcement };
 }
 
 function sameAnnouncement(a: Announcement, b: Announcement): boolean {
@@ -190,6 +188,6 @@ function compareRowsOfOneService(a: Row, b: Row): number {
   return a.family - b.family || compareValue(a.value, b.value) || compareText(a.decision.ip, b.decision.ip) || SOURCE_ORDER[a.decision.source] - SOURCE_ORDER[b.decision.source];
 }
 
-export function compareAnnounced(a: AnnouncedRow, b: AnnouncedRow): number {
-  return a.family - b.family || compareValue(a.value, b.value);
+export function compareAnnounced(a: Announcement, b: Announcement): number {
+  return a.family - b.family || compareValue(addressValue.get(a)!, addressValue.get(b)!);
 }
