@@ -52,6 +52,8 @@ export interface NodeRouting {
   readonly node: LabNode;
   readonly rendered: string;
   readonly pids: readonly number[];
+  /** What the daemon holds to announce (BIRD: `show route`; FRR: the BGP tables), as text. */
+  learned(): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -59,8 +61,15 @@ export async function startNodeRouting(o: { reaper: Reaper; bin: string; variant
   const { text } = await render(o.bin, o.variant, o.config, o.node);
   if (o.variant.startsWith('bird-')) {
     const bird = await Bird.start({ reaper: o.reaper, ns: o.node.ns, name: o.node.name, dir: o.dir, conf: text });
-    return { variant: o.variant, node: o.node, rendered: text, pids: [bird.pid], stop: (s) => bird.stop(s) };
+    return { variant: o.variant, node: o.node, rendered: text, pids: [bird.pid], learned: () => bird.birdc('show', 'route'), stop: (s) => bird.stop(s) };
   }
   const frr = await Frr.start({ reaper: o.reaper, ns: o.node.ns, name: o.node.name, dir: o.dir, conf: text });
-  return { variant: o.variant, node: o.node, rendered: text, pids: frr.pids, stop: (s) => frr.stop(s) };
+  return {
+    variant: o.variant,
+    node: o.node,
+    rendered: text,
+    pids: frr.pids,
+    learned: () => frr.vtysh('-c', 'show bgp ipv4 unicast', '-c', 'show bgp ipv6 unicast'),
+    stop: (s) => frr.stop(s),
+  };
 }

@@ -139,11 +139,13 @@ export class Lab {
     this.routerBird = await Bird.start({ reaper: this.reaper, ns: this.net.router, name: 'router', dir: this.dir, conf: routerBirdConfig(this.net.nodes) });
     this.log(`router BIRD up (AS 65000, ECMP: merge paths on; fib_multipath_hash_policy=1)`);
     const vips = poolVips(this.services);
+    // kube-proxy binds every LoadBalancer IP, the out-of-pool one too; only the agent decides what is announced.
+    const bound = this.services.flatMap((s) => s.ips);
     await Promise.all(
       this.net.nodes.map(async (n) => {
         const agent = await NodeAgent.create({ node: n, dir: join(this.dir, n.name), bin: this.bin, reaper: this.reaper, kubeconfig: this.api.info.kubeconfig, settings: this.settings });
         this.agents.set(n.name, agent);
-        await addServiceAddresses(n.ns, vips);
+        await addServiceAddresses(n.ns, bound);
         agent.start();
         await this.startRouting(n);
         if (o.traffic !== false) this.servers.set(n.name, await TrafficServer.start(this.reaper, n, vips));
@@ -223,6 +225,19 @@ export class Lab {
     const m = await RouterMonitor.start(this.reaper, this.net.router);
     this.monitors.push(m);
     return m;
+  }
+
+  /** Routes for `ip` in the node's table 198, any protocol (`ip route show table 198 IP`). */
+  async routes198(node: string, ip: string): Promise<string[]> {
+    const out = await ipn(this.node(node).ns, ip.includes(':') ? '-6' : '-4', 'route', 'show', 'table', '198', ip).catch(() => '');
+    return out.split('\n').filter(Boolean);
+  }
+
+  /** What the node's routing daemon holds to announce. */
+  nodeBirdRoutes(node: string): Promise<string> {
+    const r = this.routing.get(node);
+    if (!r) throw new Error(`no routing daemon on ${node}`);
+    return r.learned();
   }
 
   /** `ip -n <router> route` of both families: what the demo shows. */

@@ -86,7 +86,7 @@ export interface RouteChange {
 
 /** `[2026-11-22T05:46:55.637318] 198.51.100.10 proto bird metric 32 \	nexthop via 10.198.0.11 dev lan0 weight 1 \	nexthop via …` */
 export function parseRouteChange(line: string): RouteChange | null {
-  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\]\s+(Deleted\s+)?(?:unicast\s+)?(\S+)\s(.*)$/.exec(line);
+  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\]\s+(Deleted\s+)?(?:(?:unicast|blackhole|unreachable|prohibit|local|broadcast|multicast)\s+)?(\S+)\s(.*)$/.exec(line);
   if (!m) return null;
   const gateways = [...m[5]!.matchAll(/\bvia (?:inet6 )?(\S+)/g)].map((g) => g[1]!).sort();
   return { at: new Date(m[1]!).getTime() + Number(m[2]) / 1000, deleted: m[3] !== undefined, dst: bare(m[4]!), gateways, line };
