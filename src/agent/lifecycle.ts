@@ -10,7 +10,8 @@
 //      nothing changed: what is there is adopted until a trusted plan says otherwise;
 //   4. system bus: logind's PrepareForShutdown and the delay inhibitor;
 //   5. API connection, cluster view, this node's Lease (the API may be down:
-//      normal at boot; they retry quietly);
+//      normal at boot; they retry quietly); with kubernetes.events, the
+//      event recorder (it never blocks the loop: a bounded queue of its own);
 //   6. the loop; optionally gated on the local kube-proxy's health.
 //
 // Stop (`close(cause)`, idempotent):
@@ -20,13 +21,17 @@
 //      unknown → keep); logind's shutdown path has withdrawn already;
 //   3. withdraw: delete the Lease (peers take over at once) while the kernel
 //      withdraws everything, then wait shutdown.drain so BIRD/FRR send
-//      withdrawals; keep: stop renewing the Lease, delete nothing;
+//      withdrawals — the "stopped" Events are posted during that drain, best
+//      effort, never extending it; keep: stop renewing the Lease, delete
+//      nothing, post nothing;
 //   4. close the view, the API, logind watcher, inhibitor, bus, probe;
 //   5. close the reconciler (the kernel stays as it is) and, last, HTTP.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildInfo } from '../build-info.ts';
 import { createAgentLease, createApiConnection, createClusterView, type AgentLease, type ApiConnection, type ClusterView } from '../cluster/index.ts';
+import { EventRecorder } from '../cluster/events.ts';
+import type { Announcement } from '../plan/index.ts';
 import { resolveNodeName, type Config } from '../config/index.ts';
 import { KernelReconciler, kernelSettings } from '../kernel/index.ts';
 import { createMetrics, startHttpServer, type AgentMetrics, type HttpServer } from '../observe/index.ts';
@@ -39,6 +44,7 @@ import { AgentLoop, type CycleReport } from './agent.ts';
 import { runBootPhase, type BootPhaseResult } from './boot.ts';
 import { KubeProxyProbe } from './kube-proxy.ts';
 import type { AgentPhase, AgentStatus } from './status.ts';
+import { allStopped, transitionEvent, transitions, type StopReason, type Transition } from './transitions.ts';
 
 export interface AgentOptions {
   readonly config: Config;
@@ -68,6 +74,9 @@ export class Agent {
   #lease!: AgentLease;
   #loop!: AgentLoop;
   #probe: KubeProxyProbe | null = null;
+  #events: EventRecorder | null = null;
+  /** What the last Events were computed against (kubernetes.events). */
+  #eventsBase: readonly Announcement[] = [];
   #stopping = false;
   #closing: Promise<void> | null = null;
   #lastReconcileMs: number | null = null;
@@ -126,6 +135,10 @@ export class Agent {
     this.#api = createApiConnection({ kubeconfig: config.kubernetes.kubeconfig, log });
     this.#view = createClusterView({ api: this.#api, kubernetes: config.kubernetes, log });
     this.#lease = createAgentLease({ api: this.#api, kubernetes: config.kubernetes, nodeName: this.#node, log });
+    if (config.kubernetes.events) {
+      const metrics = this.#metrics;
+      this.#events = new EventRecorder({ api: this.#api, node: this.#node, log, requestTimeoutMs: config.kubernetes.requestTimeoutMs, onOutcome: (o) => metrics.kubernetesEvent(o) });
+    }
     // 6.
     if (config.node.kubeProxyHealthz) {
       this.#probe = new KubeProxyProbe({ url: config.node.kubeProxyHealthz, log, onChange: () => this.#loop.markDirty() });
@@ -140,6 +153,7 @@ export class Agent {
       ...(probe ? { canServe: () => probe.healthy() } : {}),
       onCycle: (c) => this.#onCycle(c),
     });
+    this.#eventsBase = this.#loop.announced;
     // The API coming back changes no object but ends "holding": look at once.
     this.#api.onState(() => this.#loop.markDirty());
     this.#view.start();
@@ -147,7 +161,7 @@ export class Agent {
     probe?.start();
     this.#loop.start();
     log.info(
-      { op: 'run', node: this.#node, boot: this.#boot.kind, adopted: this.#loop.announced.length, http: this.#http ? `${this.#http.address.host}:${this.#http.address.port}` : null },
+      { op: 'run', node: this.#node, boot: this.#boot.kind, adopted: this.#loop.announced.length, events: config.kubernetes.events, http: this.#http ? `${this.#http.address.host}:${this.#http.address.port}` : null },
       `agent running on node ${this.#node}: ${this.#boot.kind === 'fresh' ? 'fresh boot' : `restart, ${this.#loop.announced.length} announcement(s) adopted`}; waiting for the cluster view`,
     );
   }
@@ -163,12 +177,38 @@ export class Agent {
     if (c.plan) this.#lastPlanMs = Date.now();
     if (c.newlyHeld) this.#metrics.withdrawalHeld();
     if (c.eventToKernelMs !== null) this.#metrics.observeEventToKernel(c.eventToKernelMs / 1000);
+    if (this.#events && c.plan) {
+      const next = this.#loop.announced;
+      this.#recordEvents(transitions({ previous: this.#eventsBase, next, plan: c.plan }));
+      this.#eventsBase = next;
+    }
+  }
+
+  #recordEvents(list: readonly Transition[]): void {
+    const events = this.#events;
+    if (!events) return;
+    for (const t of list) events.record(transitionEvent(t, this.#node));
+  }
+
+  /** The kernel has withdrawn everything: one "stopped" Event per Service that was announced. */
+  #recordAllStopped(was: readonly Announcement[], reason: StopReason): void {
+    if (!this.#events) return;
+    this.#recordEvents(allStopped(was, reason));
+    this.#eventsBase = [];
+  }
+
+  /** The drain: events are posted meanwhile, never past it. */
+  async #drain(): Promise<void> {
+    const until = Date.now() + this.#config.shutdown.drainMs;
+    await Promise.all([sleep(this.#config.shutdown.drainMs), this.#events?.flush(until)]);
   }
 
   async #withdrawForShutdown(): Promise<void> {
     this.#log.warn({ op: 'stop', reason: 'prepare-for-shutdown' }, 'logind: the system is going down; withdrawing now');
-    await Promise.allSettled([this.#lease.close(), this.#loop.withdrawAll()]);
-    await sleep(this.#config.shutdown.drainMs);
+    const was = this.#loop.announced;
+    const [, pass] = await Promise.allSettled([this.#lease.close(), this.#loop.withdrawAll()]);
+    if (pass.status === 'fulfilled' && pass.value.ok) this.#recordAllStopped(was, 'system-shutdown');
+    await this.#drain();
     this.#log.info({ op: 'stop', reason: 'prepare-for-shutdown' }, 'withdrawn before shutdown');
   }
 
@@ -230,14 +270,17 @@ export class Agent {
     log.info({ op: 'stop', reason: decision.reason, cause, action: decision.action }, describeStop(decision, answer));
     // 3.
     if (decision.action === 'withdraw') {
+      const was = this.#loop.announced;
       const [, pass] = await Promise.allSettled([this.#lease.close(), this.#loop.withdrawAll()]);
       const ok = pass.status === 'fulfilled' && pass.value.ok;
+      if (ok) this.#recordAllStopped(was, 'agent-stopping');
       log.info({ op: 'stop', reason: 'withdrawn', ok }, `withdrawn${ok ? '' : ' (with errors)'}; draining ${this.#config.shutdown.drainMs} ms so the routing daemon sends withdrawals`);
-      await sleep(this.#config.shutdown.drainMs);
+      await this.#drain();
     } else {
       await this.#lease.close({ release: false });
     }
     // 4.
+    await this.#events?.close();
     await this.#view.close();
     this.#api.close();
     await this.#watcher?.close();

@@ -194,11 +194,9 @@ test('full: a file setting every key gives the typed values', () => {
     state: { directory: '/run/kube-lb-agent', addonDirectory: '/usr/lib/kube-lb-agent' },
   });
   assert.ok(isDeeplyFrozen(config));
-  // events = true is accepted but not implemented yet; protocol 248 is
-  // allowed (migration from kube-vip): both said aloud.
-  assert.equal(warnings.length, 2, warnings.join('\n'));
-  assert.match(warnings[0]!, /^full\.toml:15:1: kubernetes\.events: Kubernetes Events are not implemented/);
-  assert.match(warnings[1]!, /^full\.toml:23:1: routing\.protocol: 248 is kube-vip's protocol/);
+  // Protocol 248 is allowed (migration from kube-vip), and said aloud.
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^full\.toml:23:1: routing\.protocol: 248 is kube-vip's protocol/);
 });
 
 test('full: every schema key is set in the full example, so it tests them all', () => {

@@ -55,12 +55,6 @@ export function crossCheck(config: Config, ctx: ReadContext): void {
     f.warn('announce', at('announce'), 'loadbalancer_ip, external_ip and cluster_ip are all false and allow_opt_in is off: nothing will be announced');
   }
 
-  // Accepted so that configs written for the next release keep working, but
-  // said plainly: nothing posts Events yet.
-  if (config.kubernetes.events) {
-    f.warn('kubernetes.events', at('kubernetes.events'), 'Kubernetes Events are not implemented in this version: no Events will be posted');
-  }
-
   if (config.safety.holdMs === 0 && valid('safety.hold')) {
     f.warn('safety.hold', at('safety.hold'), '"0s" applies a mass withdrawal at once: the guard only logs it — keep a hold such as "60s"');
   }

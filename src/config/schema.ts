@@ -125,7 +125,7 @@ export const sections: {
       key: 'events',
       default: false,
       type: boolean(),
-      doc: 'Post Kubernetes Events on a Service when this node starts or stops announcing it (rate-limited). Not implemented yet: true only draws a warning.',
+      doc: 'Post Kubernetes Events (core/v1, reasons AnnouncementStarted and AnnouncementStopped) on a Service when this node starts or stops announcing it; rate-limited per Service and in all, repeats counted on one Event. Needs the events rule of rbac.yaml.',
     },
   }),
   interface: section<T.InterfaceConfig>('The interface the agent owns.', {

@@ -22,6 +22,7 @@ const OURS = [
   'kube_lb_agent_kernel_operations_total',
   'kube_lb_agent_watch_restarts_total',
   'kube_lb_agent_event_to_kernel_seconds',
+  'kube_lb_agent_kubernetes_events_total',
 ];
 
 const informer = (resource: string, watchRestarts: number): InformerStatus => ({

@@ -73,7 +73,13 @@ export interface AgentMetrics {
   withdrawalHeld(): void;
   /** An informer or monitor event reached the kernel change it caused after `seconds`. */
   observeEventToKernel(seconds: number): void;
+  /** What became of one Kubernetes Event the agent recorded (kubernetes.events). */
+  kubernetesEvent(outcome: EventOutcome): void;
 }
+
+/** Structurally cluster/events.ts's outcomes (kept here so metrics load nothing of the cluster client). */
+export type EventOutcome = 'posted' | 'aggregated' | 'rate_limited' | 'queue_full' | 'api_error' | 'shutdown';
+const EVENT_OUTCOMES: readonly EventOutcome[] = ['posted', 'aggregated', 'rate_limited', 'queue_full', 'api_error', 'shutdown'];
 
 export function createMetrics(opts: MetricsOptions = {}): AgentMetrics {
   const registry = new Registry();
@@ -231,6 +237,14 @@ export function createMetrics(opts: MetricsOptions = {}): AgentMetrics {
     registers,
   });
 
+  const kubernetesEvents = new Counter({
+    name: name('kubernetes_events_total'),
+    help: 'Kubernetes Events recorded on Services (kubernetes.events), by outcome: posted, aggregated into a queued one, or dropped (rate_limited, queue_full, api_error, shutdown)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of EVENT_OUTCOMES) kubernetesEvents.inc({ outcome }, 0);
+
   return {
     registry,
     contentType: registry.contentType,
@@ -256,6 +270,9 @@ export function createMetrics(opts: MetricsOptions = {}): AgentMetrics {
     },
     observeEventToKernel(seconds) {
       eventToKernel.observe(seconds);
+    },
+    kubernetesEvent(outcome) {
+      kubernetesEvents.inc({ outcome });
     },
   };
 }

@@ -4,12 +4,12 @@
 // The test server serves no RBAC kinds (it refuses `kubectl apply` of them:
 // no discovery, no OpenAPI), so:
 // - shape: real kubectl writes each object with `kubectl create ... --dry-run=client
-//   -o yaml` and the file must say the same (the events rule excepted: kubectl
-//   resolves `--resource=events` through discovery, which lacks it);
+//   -o yaml` and the file must say the same;
 // - sufficiency: the server authorizes by the file's own rules (a small RBAC
-//   evaluator below) and the agent's real cluster code — informers and the
-//   agent Lease — runs as the ServiceAccount without one 403; dropping any
-//   one rule makes it fail, so no rule is surplus.
+//   evaluator below) and the agent's real cluster code — informers, the
+//   agent Lease and the event recorder (a new Event, then a repeat patched
+//   onto it) — runs as the ServiceAccount without one 403; dropping any one
+//   rule makes it fail, so no rule is surplus.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { createAgentLease, createApiConnection, createClusterView } from '../../src/cluster/index.ts';
+import { EventRecorder } from '../../src/cluster/events.ts';
 import { startApiServer, type TestApiServer } from '../apiserver/server.ts';
 import type { RequestAttributes } from '../apiserver/auth.ts';
 import { call } from '../apiserver/client.ts';
@@ -161,15 +162,24 @@ describe('rbac.yaml', () => {
       strip(find(objs, 'RoleBinding', 'kube-lb-agent')),
     );
     assert.deepEqual(
+      await made('clusterrole', 'kube-lb-agent-events', '--verb=create,patch', '--resource=events'),
+      strip(find(objs, 'ClusterRole', 'kube-lb-agent-events')),
+    );
+    assert.deepEqual(
       await made('clusterrolebinding', 'kube-lb-agent-events', '--clusterrole=kube-lb-agent-events', '--serviceaccount=kube-system:kube-lb-agent'),
       strip(find(objs, 'ClusterRoleBinding', 'kube-lb-agent-events')),
     );
   });
 
   test('enough: the agent\'s informers and its Lease run as the ServiceAccount without a 403', async () => {
-    await runAgentAs(objects(), async ({ view, lease, token }) => {
+    await runAgentAs(objects(), async ({ view, lease, events, token }) => {
       await waitFor('the cluster view synced', () => view.status().synced, 10_000);
       await waitFor('the Lease renewed twice', () => lease.status().renewals >= 2, 10_000);
+      await waitFor('an Event posted, then its repeat patched', () => events.status().counts.posted >= 2, 10_000);
+      const [ev, ...more] = api.list('Event', 'shop') as unknown as { count?: number; involvedObject: { uid?: string } }[];
+      assert.equal(more.length, 0);
+      assert.equal(ev!.count, 2);
+      assert.ok(ev!.involvedObject.uid, 'the Service read for its uid');
       assert.ok(api.get({ kind: 'Lease', namespace: 'kube-system', name: 'kube-lb-agent-n1' }));
       await lease.close();
       assert.equal(api.get({ kind: 'Lease', namespace: 'kube-system', name: 'kube-lb-agent-n1' }), undefined, 'deleted on close');
@@ -187,6 +197,7 @@ describe('rbac.yaml', () => {
     ['ClusterRole', 'kube-lb-agent', 0, 'services and nodes'],
     ['ClusterRole', 'kube-lb-agent', 1, 'endpointslices'],
     ['Role', 'kube-lb-agent', 0, 'leases'],
+    ['ClusterRole', 'kube-lb-agent-events', 0, 'events'],
   ] as const) {
     test(`least: without the ${what} rule the agent is refused`, async () => {
       const objs = objects();
@@ -202,7 +213,7 @@ const forbidden = () => api.requests((r) => r.code === 403 && r.user === SA_USER
 
 async function runAgentAs(
   objs: Obj[],
-  body: (x: { view: ReturnType<typeof createClusterView>; lease: ReturnType<typeof createAgentLease>; token: string }) => Promise<void>,
+  body: (x: { view: ReturnType<typeof createClusterView>; lease: ReturnType<typeof createAgentLease>; events: EventRecorder; token: string }) => Promise<void>,
 ): Promise<void> {
   const token = `sa-${Math.random().toString(36).slice(2)}`;
   api.addToken(token, SA_USER, SA_GROUPS);
@@ -212,11 +223,17 @@ async function runAgentAs(
   const conn = createApiConnection({ kubeconfig: kubernetes.kubeconfig, log });
   const view = createClusterView({ api: conn, kubernetes, log, tuning: FAST });
   const lease = createAgentLease({ api: conn, kubernetes, nodeName: 'n1', log });
+  const events = new EventRecorder({ api: conn, node: 'n1', log, requestTimeoutMs: kubernetes.requestTimeoutMs });
+  for (const e of api.list('Event')) api.delete(e);
   view.start();
   lease.start();
+  const started = { service: 'shop/web', reason: 'AnnouncementStarted', message: 'announcing 192.0.2.10 from node n1' } as const;
+  events.record(started);
+  void events.flush(Date.now() + 10_000).then(() => events.record(started));
   try {
-    await body({ view, lease, token });
+    await body({ view, lease, events, token });
   } finally {
+    await events.close();
     await lease.close();
     await view.close();
     conn.close();
