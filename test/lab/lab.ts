@@ -213,6 +213,44 @@ export class Lab {
     }
   }
 
+  /**
+   * Waits until the lab is at rest: every running agent converged with no
+   * withdrawal held, and the router's paths are exactly the union of what
+   * the agents announce — twice in a row, 500 ms apart (an agent that just
+   * started may still be about to claim a VIP).
+   */
+  async waitSettled(timeoutMs = 60_000): Promise<void> {
+    let last = '';
+    let stable = 0;
+    let why = '';
+    await waitFor('the lab to settle', async () => {
+      const announced = new Map<string, string[]>();
+      for (const [name, a] of this.agents) {
+        if (!a.running) continue;
+        const s = await a.proc!.status();
+        if (s.phase !== 'converged' || s.guard.holding) {
+          why = `${name} is ${s.phase}${s.guard.holding ? ', holding a withdrawal' : ''}`;
+          stable = 0;
+          return false;
+        }
+        for (const x of s.announcements) announced.set(x.ip, [...(announced.get(x.ip) ?? []), name].sort());
+      }
+      const want = describePaths(announced);
+      const seen = describePaths(await this.paths());
+      if (want !== seen) {
+        why = `agents announce ${want}; the router has ${seen}`;
+        stable = 0;
+        return false;
+      }
+      stable = seen === last ? stable + 1 : 1;
+      last = seen;
+      why = '';
+      return stable >= 2;
+    }, timeoutMs, 500).catch((e: Error) => {
+      throw new Error(`${e.message}: ${why}`);
+    });
+  }
+
   paths(): Promise<Map<string, string[]>> {
     return routerPaths(this.net.router, this.net.nodes);
   }
