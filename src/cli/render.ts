@@ -21,7 +21,7 @@ const SOURCES: Record<Daemon, { choices: string[]; help: string }> = {
   },
 };
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function daemonCommand(daemon: Daemon, withConfig: (c: Command) => Command): Command {
   const cmd = withConfig(new Command(daemon))
@@ -34,7 +34,7 @@ function daemonCommand(daemon: Daemon, withConfig: (c: Command) => Command): Com
     .option('--router-id <ip>', 'BGP router ID (an IPv4 address; default: the daemon picks one)')
     .option('--local-as <n>', 'this node\'s AS number')
     .option('--peer-as <n>', 'the neighbours\' AS number')
-    .option('--neighbor <address>', 'a BGP neighbour (IPv4 or IPv6; repeatable); each session carries its address\'s family', collect, [])
+    .addOption(new Option('--neighbor <address>', 'a BGP neighbour (IPv4 or IPv6; repeatable); each session carries its address\'s family').argParser(collect))
     .action(async (opts: RawRenderOptions & { config: string }) => {
       await renderCommand({ ...opts, daemon, path: opts.config });
     });
@@ -46,8 +46,16 @@ export function renderCommandTree(withConfig: (c: Command) => Command): Command 
   const render = new Command('render')
     .description('print a BIRD or FRR configuration matched to the agent\'s configuration (table, protocol, interface, pools)')
     .addCommand(daemonCommand('bird', withConfig))
-    .addCommand(daemonCommand('frr', withConfig));
-  return render;
+    .addCommand(daemonCommand('frr', withConfig))
+    // No daemon, or one we do not know: a usage error (exit 2) with the help.
+    .argument('[bird|frr]')
+    .usage('bird|frr [options]')
+    .action((daemon?: string) => {
+      if (daemon !== undefined) process.stderr.write(`error: unknown routing daemon '${daemon}' — use bird or frr\n`);
+      render.outputHelp({ error: true });
+      throw new CommandExit(EXIT.usage);
+    });
+  return render.exitOverride();
 }
 
 export interface RenderCommandOptions extends RawRenderOptions {

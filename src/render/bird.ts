@@ -6,10 +6,10 @@
 // the kernel.
 
 import type { Config, IpFamily } from '../config/index.ts';
-import { familyName, headerLines, HOST_BITS, poolPrefixes, routerIdWarning, type PoolPrefix, type Rendered } from './common.ts';
+import { familyName, headerLines, HOST_BITS, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
 import type { Neighbor, RenderOptions } from './options.ts';
 
-const TARGET = '/etc/bird/bird.conf';
+const COMMANDS: DaemonCommands = { target: '/etc/bird/bird.conf', check: (f) => `bird -p -c ${f}`, reload: 'birdc configure' };
 
 function setName(family: IpFamily): string {
   return `KUBE_LB_POOLS_V${family}`;
@@ -108,7 +108,7 @@ export function renderBird(config: Config, opts: RenderOptions): Rendered {
   if (rid) warnings.push(rid);
   const prefixes = { 4: poolPrefixes(config, 4), 6: poolPrefixes(config, 6) };
   const families = ([4, 6] as const).filter((f) => prefixes[f].length > 0);
-  const out: string[] = headerLines(config, opts, TARGET, 'birdc configure').map((l) => `# ${l}`);
+  const out: string[] = headerLines(config, opts, COMMANDS).map((l) => `# ${l}`);
   out.push('');
   if (opts.routerId) out.push(`router id ${opts.routerId};`);
   else {

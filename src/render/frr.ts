@@ -7,10 +7,11 @@
 
 import type { Config, IpFamily } from '../config/index.ts';
 import { kernelMetric } from '../kernel/desired.ts';
-import { familyName, headerLines, HOST_BITS, poolPrefixes, routerIdWarning, type PoolPrefix, type Rendered } from './common.ts';
+import { familyName, headerLines, HOST_BITS, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
 import type { RenderOptions } from './options.ts';
 
-const TARGET = '/etc/frr/frr.conf';
+// bgpd=yes in /etc/frr/daemons: Debian's frr starts only zebra and staticd by default.
+const COMMANDS: DaemonCommands = { target: '/etc/frr/frr.conf', check: (f) => `vtysh --dryrun -f ${f}`, reload: 'systemctl reload frr' };
 
 const ipWord = (f: IpFamily) => (f === 4 ? 'ip' : 'ipv6');
 const listName = (f: IpFamily) => `KUBE-LB-POOLS-V${f}`;
@@ -139,8 +140,8 @@ export function renderFrr(config: Config, opts: RenderOptions): Rendered {
   const families = ([4, 6] as const).filter((f) => prefixes[f].length > 0);
   // The families whose routes this file can learn and export.
   const exported = opts.source === 'import-table' ? families.filter((f) => f === 4) : families;
-  const out: string[] = headerLines(config, opts, TARGET, 'systemctl reload frr        (bgpd=yes in /etc/frr/daemons)').map((l) => `! ${l}`);
-  out.push('!', 'frr version 8.4', 'frr defaults traditional', 'log syslog informational', 'service integrated-vtysh-config', '!');
+  const out: string[] = headerLines(config, opts, COMMANDS).map((l) => `! ${l}`);
+  out.push('! FRR starts bgpd only with bgpd=yes in /etc/frr/daemons.', '!', 'frr version 8.4', 'frr defaults traditional', 'log syslog informational', 'service integrated-vtysh-config', '!');
 
   if (families.length === 0) {
     warnings.push(`${opts.configPath} has no pool: the rendered configuration learns and exports nothing`);

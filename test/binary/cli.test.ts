@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertExitCase, cliFor, exitCases, repoRoot, tempConfig } from '../helpers/cli.ts';
+import { assertRenderExitCase, renderExitCases } from '../render/cli-cases.ts';
 
 const built = join(repoRoot, 'dist', 'kube-lb-agent');
 const empty = mkdtempSync('/tmp/kla-bin-');
@@ -38,6 +39,11 @@ after(() => {
 
 for (const c of exitCases) {
   test(`binary: ${c.name}`, () => assertExitCase((args, o) => cli(args, { cwd: empty, env, ...o }), c));
+}
+
+// render bird|frr: exit codes and messages (test/render/cli-cases.ts), fixtures by absolute path.
+for (const c of renderExitCases) {
+  test(`binary: ${c.name}`, () => assertRenderExitCase((args, o) => cli(args, { cwd: empty, env, ...o }), c));
 }
 
 test('binary: version --verbose loads the embedded netlink addon and sees exactly the links of a fresh namespace', () => {
