@@ -57,7 +57,12 @@ export function regenerateCommand(opts: RenderOptions, target: string): string {
     words.push('--local-as', String(opts.bgp.localAs), '--peer-as', String(opts.bgp.peerAs));
     for (const n of opts.bgp.neighbors) words.push('--neighbor', n.address);
   }
-  return `${words.join(' ')} > ${target}`;
+  return `${words.map(shellWord).join(' ')} > ${target}`;
+}
+
+/** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /** How the daemon checks and reloads a file: `check(file)` exits non-zero on a bad one. */
