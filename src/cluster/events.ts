@@ -7,8 +7,9 @@
 //   namespace) and one for the whole agent (a flood of changes cannot flood
 //   the API), checked when an event is recorded: over the limit it is dropped;
 // - a repeat of an event already posted (same Service, reason and message)
-//   bumps `count` and `lastTimestamp` on the same object with a PATCH instead
-//   of creating another; a repeat still waiting in the queue is merged into it;
+//   on the same Service object (uid) bumps `count` and `lastTimestamp` on the
+//   same Event with a PATCH instead of creating another; a repeat still
+//   waiting in the queue is merged into it;
 // - a bounded queue, one request at a time.
 // Events are news, not state: `record()` never blocks, never throws, and
 // never touches the API's health (a 403 on events says nothing of the view).
@@ -230,6 +231,10 @@ export class EventRecorder {
     const client = await this.#o.api.client();
     const [namespace, name] = splitKey(p.ev.service);
     const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+    // The Service read first: a repeat counts on the Event of the same
+    // Service object (uid), not of one deleted and created again by name.
+    const involved = await this.#involvedObject(client, namespace, name);
+    key = `${key}\u0000${involved.uid ?? ''}`;
     const seen = this.#posted.get(key);
     if (seen && p.firstMs - seen.lastMs <= this.#limits.aggregateWithinMs) {
       const count = seen.count + p.count;
@@ -251,7 +256,6 @@ export class EventRecorder {
         this.#posted.delete(key);
       }
     }
-    const involved = await this.#involvedObject(client, namespace, name);
     const eventName = `${name}.${this.#suffix(p.firstMs)}`;
     await client.json({
       method: 'POST',
