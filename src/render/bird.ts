@@ -6,7 +6,7 @@
 // the kernel.
 
 import type { Config, IpFamily } from '../config/index.ts';
-import { familyName, headerLines, HOST_BITS, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
+import { familyName, headerLines, HOST_BITS, poolLines, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
 import type { Neighbor, RenderOptions } from './options.ts';
 
 const COMMANDS: DaemonCommands = { target: '/etc/bird/bird.conf', check: (f) => `bird -p -c ${f}`, reload: 'birdc configure' };
@@ -126,6 +126,7 @@ export function renderBird(config: Config, opts: RenderOptions): Rendered {
   for (const f of [4, 6] as const) {
     if (prefixes[f].length === 0 && families.length > 0) out.push(`# No pool has ${familyName(f)} CIDRs: nothing ${familyName(f)} is learned or exported.`, '');
   }
+  out.push(...poolLines(config, opts.configPath).map((l) => `# ${l}`));
   for (const f of families) out.push(...poolSet(f, prefixes[f]), '');
 
   if (families.length > 0) {

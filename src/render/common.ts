@@ -91,6 +91,18 @@ export function headerLines(config: Config, opts: RenderOptions, daemon: DaemonC
   ];
 }
 
+/** One comment line per pool: the filters below are made of these. */
+export function poolLines(config: Config, configPath: string): string[] {
+  if (config.pools.length === 0) return [];
+  return [
+    `The pools of ${configPath}:`,
+    ...config.pools.map((p) => {
+      const agg = config.routing.method === 'routes' ? [] : [p.aggregationV4 < 32 ? `IPv4 /${p.aggregationV4}` : '', p.aggregationV6 < 128 ? `IPv6 /${p.aggregationV6}` : ''].filter(Boolean);
+      return `  ${p.name}: ${p.cidrs.map((c) => c.text).join(', ')}${agg.length ? ` (aggregation ${agg.join(', ')})` : ''}`;
+    }),
+  ];
+}
+
 export function familyName(family: IpFamily): string {
   return family === 4 ? 'IPv4' : 'IPv6';
 }

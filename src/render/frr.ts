@@ -7,7 +7,7 @@
 
 import type { Config, IpFamily } from '../config/index.ts';
 import { kernelMetric } from '../kernel/desired.ts';
-import { familyName, headerLines, HOST_BITS, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
+import { familyName, headerLines, HOST_BITS, poolLines, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
 import type { RenderOptions } from './options.ts';
 
 // bgpd=yes in /etc/frr/daemons: Debian's frr starts only zebra and staticd by default.
@@ -161,6 +161,7 @@ export function renderFrr(config: Config, opts: RenderOptions): Rendered {
       '!',
     );
   }
+  if (exported.length > 0) out.push(...poolLines(config, opts.configPath).map((l) => `! ${l}`));
   for (const f of exported) out.push(...prefixList(f, prefixes[f]), '!');
   if (exported.length > 0) {
     out.push(...(opts.source === 'import-table' ? importTable(config) : connected(config, exported)), '!');
