@@ -58,29 +58,36 @@ export interface TransitionsInput {
  * then by reason.
  */
 export function transitions(input: TransitionsInput): Transition[] {
-  const prev = servicesByIp(input.previous);
-  const next = servicesByIp(input.next);
   const started = new Map<ServiceKey, string[]>();
   const stopped = new Map<string, { service: ServiceKey; reason: StopReason; ips: string[] }>();
   const why = input.fallback !== undefined ? () => input.fallback! : reasonFrom(input.plan);
+  const stop = (s: ServiceKey, ip: string) => {
+    const reason = why(s, ip);
+    const key = `${s}\u0000${reason}`;
+    const entry = stopped.get(key);
+    if (entry) entry.ips.push(ip);
+    else stopped.set(key, { service: s, reason, ips: [ip] });
+  };
 
-  for (const [ip, now] of next) {
-    const was = prev.get(ip);
-    if (was === null || now === null) continue; // adopted: not a start (see the top of this file)
-    for (const s of now) if (!was?.has(s)) push(started, s, ip);
+  // Most cycles change a few IPs of thousands: compare the (sorted) Service
+  // lists first and build sets only for the IPs that differ.
+  const prev = new Map<string, readonly ServiceKey[]>();
+  for (const a of input.previous) prev.set(a.ip, a.services);
+  const seen = new Set<string>();
+  for (const a of input.next) {
+    seen.add(a.ip);
+    const was = prev.get(a.ip);
+    if (was !== undefined && sameList(was, a.services)) continue;
+    // Adopted (no Services known) on either side: not a start, nor a stop (see the top of this file).
+    if (was?.length === 0 || a.services.length === 0) continue;
+    const before = new Set(was ?? []);
+    const after = new Set(a.services);
+    for (const s of a.services) if (!before.has(s)) push(started, s, a.ip);
+    for (const s of before) if (!after.has(s)) stop(s, a.ip);
   }
-  for (const [ip, was] of prev) {
-    if (was === null) continue;
-    const now = next.get(ip);
-    for (const s of was) {
-      if (now?.has(s)) continue;
-      if (now === null) continue; // cannot happen (next comes from a plan); kept total
-      const reason = why(s, ip);
-      const key = `${s}\u0000${reason}`;
-      const entry = stopped.get(key);
-      if (entry) entry.ips.push(ip);
-      else stopped.set(key, { service: s, reason, ips: [ip] });
-    }
+  for (const a of input.previous) {
+    if (seen.has(a.ip)) continue;
+    for (const s of a.services) stop(s, a.ip);
   }
 
   const out: Transition[] = [];
@@ -94,11 +101,11 @@ export function allStopped(list: readonly Announcement[], reason: StopReason): T
   return transitions({ previous: list, next: [], plan: null, fallback: reason });
 }
 
-/** IP → its Services; null for an adopted announcement (no Services known). */
-function servicesByIp(list: readonly Announcement[]): Map<string, Set<ServiceKey> | null> {
-  const out = new Map<string, Set<ServiceKey> | null>();
-  for (const a of list) out.set(a.ip, a.services.length === 0 ? null : new Set(a.services));
-  return out;
+function sameList(a: readonly ServiceKey[], b: readonly ServiceKey[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function push(m: Map<ServiceKey, string[]>, k: ServiceKey, ip: string): void {

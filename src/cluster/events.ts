@@ -111,6 +111,7 @@ export class EventRecorder {
   #wake: (() => void) | null = null;
   #closed = false;
   #seq = 0;
+  #sweepAt = 4096;
   /** Why events are being dropped right now (logged when it changes), null while they get through. */
   #dropping: string | null = null;
   #droppedSince = 0;
@@ -147,7 +148,7 @@ export class EventRecorder {
     if (!bucket) {
       bucket = new TokenBucket({ burst: this.#limits.perServiceBurst, refillMs: this.#limits.perServiceRefillMs, nowMs });
       this.#perService.set(ev.service, bucket);
-      if (this.#perService.size > 4096) this.#forgetFullBuckets(nowMs);
+      if (this.#perService.size > this.#sweepAt) this.#forgetFullBuckets(nowMs);
     }
     if (!bucket.take(nowMs)) return this.#drop('rate_limited', ev, `more than ${this.#limits.perServiceBurst} events for one Service`);
     if (this.#queue.size >= this.#limits.queueMax) return this.#drop('queue_full', ev, `${this.#limits.queueMax} events waiting to be posted`);
@@ -330,8 +331,10 @@ export class EventRecorder {
     this.#droppedSince = 0;
   }
 
+  /** A full bucket is the same as none: forget those, and sweep again only once the map has doubled (amortised O(1) per event). */
   #forgetFullBuckets(nowMs: number): void {
     for (const [k, b] of this.#perService) if (b.full(nowMs)) this.#perService.delete(k);
+    this.#sweepAt = Math.max(4096, this.#perService.size * 2);
   }
 }
 
