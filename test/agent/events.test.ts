@@ -121,6 +121,28 @@ describe('agent: Kubernetes Events', () => {
     });
   });
 
+  it('a restart within the same boot adopts the routes: no second "started"; later changes are reported again', async () => {
+    await withWorld('events-restart', {}, async (w) => {
+      await w.putService('web', ['192.0.2.10']);
+      await w.putService('db', ['192.0.2.20']);
+      const config = w.config({ kubernetes: { events: true } });
+      const first = w.startAgent(config);
+      await w.waitRoutes(['192.0.2.10', '192.0.2.20']);
+      await waitFor('both started', async () => (await events(w)).filter((e) => e.reason === 'AnnouncementStarted').length === 2);
+      await first.kill(); // a crash: routes stay
+
+      const second = w.startAgent(config);
+      await waitFor('the new agent converged', async () => (await second.status()).phase === 'converged', 15_000);
+      await delay(1000);
+      assert.deepEqual((await events(w)).map((e) => `${e.reason} ${e.involvedObject.name} x${e.count}`).sort(), ['AnnouncementStarted db x1', 'AnnouncementStarted web x1']);
+
+      await w.deleteService('db');
+      await w.waitRoutes(['192.0.2.10']);
+      const gone = await waitFor('db stopped', async () => on(await events(w), 'db', 'AnnouncementStopped')[0]);
+      assert.equal(gone.message, `stopped announcing 192.0.2.20 from node ${NODE_NAME}: service-gone`);
+    });
+  });
+
   it('a stop job with the API hung: the agent withdraws and exits all the same; no Event', async () => {
     await withWorld('events-hung', {}, async (w) => {
       await w.putService('web', ['192.0.2.10']);
