@@ -71,6 +71,13 @@ function connected(config: Config, families: readonly IpFamily[]): string[] {
   const lines = [
     `! The agent's addresses on ${config.interface.name} (routing.method "${config.routing.method}"), as zebra's connected routes;`,
     '! an address elsewhere, even inside a pool, and the link-local address are not exported.',
+    ...(config.routing.prefixRouteInMain
+      ? []
+      : [
+          '! The agent adds its addresses with noprefixroute (routing.prefix_route_in_main = false); FRR 8.4',
+          '! makes connected routes of them all the same. Later FRR releases honour noprefixroute (FRR pull',
+          '! request 14957) and then see none: check `show ip route connected` after an upgrade of FRR.',
+        ]),
   ];
   for (const f of families) {
     lines.push(
