@@ -112,6 +112,7 @@ export function resolveRenderOptions(
   if (raw.routerId !== undefined) {
     const ip = parseIp(raw.routerId);
     if (!ip || ip.family !== 4) usage(`--router-id ${JSON.stringify(raw.routerId)} is not an IPv4 address (a BGP router ID is written as one, even on IPv6-only nodes)`);
+    if (ip.value === 0n) usage('--router-id 0.0.0.0 is not a valid BGP router ID — use one of the node\'s own IPv4 addresses');
     routerId = formatIp(ip);
   }
 

@@ -38,6 +38,8 @@ test('neighbours: canonical, one family each, no zone, no link-local, no duplica
   usage(() => resolve('bird', { localAs: '4294967296', peerAs: '2', neighbor: ['10.0.0.1'] }), /not an AS number/);
   usage(() => resolve('bird', { localAs: '1', neighbor: ['10.0.0.1'] }), /missing: --peer-as/);
   assert.equal(resolve('bird', {}).bgp, undefined, 'no BGP option: a commented example');
+  usage(() => resolve('frr', { routerId: '0.0.0.0' }), /not a valid BGP router ID/);
+  assert.equal(resolve('frr', { routerId: '10.0.0.1' }).routerId, '10.0.0.1');
 });
 
 test('the regenerate command quotes what the shell would split', () => {
