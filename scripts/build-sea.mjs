@@ -5,7 +5,8 @@
 //      (rebuilt from our patched source by postinstall) as an asset;
 //   3. a copy of the pinned Node 24 binary is stripped, then the blob is
 //      injected with postject (stripping after injection would drop it).
-// Usage: npm run build   (env KLA_SKIP_STRIP=1 keeps symbols, for debugging)
+// Usage: npm run build   (env KLA_SKIP_STRIP=1 keeps symbols, for debugging;
+//        KLA_SEA_EXEC_ARGV="--flag …" replaces the built-in V8 flags, to measure others)
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { dbusOptionalModules, SEA_BUNDLE_OPTIONS, unusedClientNodeParts } from './esbuild-plugins.mjs';
+import { dbusOptionalModules, SEA_BUNDLE_OPTIONS, SEA_EXEC_ARGV, unusedClientNodeParts } from './esbuild-plugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -84,6 +85,7 @@ writeFileSync(
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: true,
+    execArgv: process.env.KLA_SEA_EXEC_ARGV !== undefined ? process.env.KLA_SEA_EXEC_ARGV.split(' ').filter(Boolean) : SEA_EXEC_ARGV,
     assets: { 'netlink.node': addon },
   }),
 );

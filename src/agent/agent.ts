@@ -23,7 +23,7 @@ import type { Config } from '../config/index.ts';
 import { desiredState, type KernelDesired, type KernelReconciler, type PassReport } from '../kernel/index.ts';
 // Not re-exported by kernel/index.ts yet (another engineer's file): imported from its module.
 import { desiredStateDelta } from '../kernel/desired.ts';
-import { planDelta, replan, type Announcement, type Plan, type PlanDelta, PlanMemo } from '../plan/index.ts';
+import { planDelta, replan, type Announcement, type Plan, type PlanDelta } from '../plan/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { adoptFromKernel, announcedByIp } from './announced.ts';
 import { GUARD_IDLE, guard, type GuardOutcome, type GuardState } from './guard.ts';
@@ -59,7 +59,6 @@ export interface LoopOptions {
 export class AgentLoop {
   readonly #o: LoopOptions;
   readonly #now: () => number;
-  readonly #memo = new PlanMemo();
   #announced: Map<string, Announcement>;
   #guardState: GuardState = GUARD_IDLE;
   #phase: AgentPhase = 'syncing';
@@ -193,7 +192,9 @@ export class AgentLoop {
     const changed = this.#changed;
     this.#changed = new Set();
     const previous = this.#rawPlan;
-    const raw = replan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live, memo: this.#memo }, previous, changed);
+    // No PlanMemo: between two full plans (60 s apart) the replan state already spares re-parsing,
+    // and the memo's two maps of every IP cost more memory than the parsing it saves once a minute.
+    const raw = replan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live }, previous, changed);
     this.#rawPlan = raw;
     const gated = this.#o.canServe !== undefined && !this.#o.canServe();
     const p = gated ? { ...raw, announcements: [] } : raw;

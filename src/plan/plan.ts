@@ -32,7 +32,8 @@ import { IpReader } from './ips.ts';
 import type { Reason } from './reasons.ts';
 import type { Claim } from './shared.ts';
 import {
-  compareAnnounced,
+  addressValue,
+  announcedOrder,
   compareText,
   decisionsOf,
   Election,
@@ -147,13 +148,13 @@ function scratch(
     }
   }
   const ips = new Map<string, IpStage>();
-  const announced: Announcement[] = [];
+  const values = new Map<Announcement, bigint>();
   for (const [text, claims] of claimsByIp) {
     const s = ipStage(text, claims, g.election, undefined);
     ips.set(text, s);
-    if (s.announced) announced.push(s.announced);
+    if (s.announced) values.set(s.announced, claims[0]!.ip.address.value);
   }
-  announced.sort(compareAnnounced);
+  const announced = [...values.keys()].sort(announcedOrder((a) => values.get(a)!));
   const keys = [...services.keys()].sort();
   return {
     state: {
@@ -245,7 +246,7 @@ function derive(
       ips: prev.ips.with(ipChanges),
       keys: edit(prev.keys, added, removed, compareText),
       warned: edit(prev.warned, warnedAdded, warnedRemoved, compareText),
-      announced: edit(prev.announced, annAdded, annRemoved, compareAnnounced),
+      announced: editAnnounced(prev.announced, annAdded, annRemoved),
     },
     changedIps,
   };
@@ -272,8 +273,20 @@ function assemble(state: PlanState, nodeWarnings: readonly PlanWarning[]): Plan 
 function decisionList(state: PlanState): Decision[] {
   const out: Decision[] = [];
   const ipStageOf = (text: string) => state.ips.get(text)!;
-  for (const key of state.keys) for (const d of decisionsOf(state.services.get(key)!, ipStageOf)) out.push(d);
+  for (const key of state.keys) for (const d of decisionsOf(key, state.services.get(key)!, ipStageOf)) out.push(d);
   return out;
+}
+
+/** The sorted announcements with some removed and some added; addresses are parsed only for the comparisons made. */
+function editAnnounced(list: readonly Announcement[], add: readonly Announcement[], remove: readonly Announcement[]): readonly Announcement[] {
+  if (add.length + remove.length <= 64) return edit(list, add, remove, announcedOrder(addressValue));
+  const values = new Map<Announcement, bigint>();
+  const value = (a: Announcement) => {
+    let v = values.get(a);
+    if (v === undefined) values.set(a, (v = addressValue(a)));
+    return v;
+  };
+  return edit(list, add, remove, announcedOrder(value));
 }
 
 /** A sorted list with some items removed (by identity) and some added; a copy. */

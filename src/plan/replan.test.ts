@@ -220,4 +220,16 @@ describe('replan: derived from the last plan and the changed Services', () => {
     assert.equal(p2.announcements[0], p1.announcements[0]);
     assert.deepEqual([...planDelta(p2)!.announcements.keys()].sort(), ['192.0.2.2', '192.0.2.3']);
   });
+
+  test('many Services changed at once (the sorted lists rebuilt rather than edited) still deep-equals a full plan', () => {
+    const cfg = config('[announce]\nrequire_endpoints = false');
+    const make = (shift: number) =>
+      new Map(Array.from({ length: 150 }, (_, i) => [`a/s${i}`, svc(`a/s${i}`, { lb: [`192.0.2.${(i + shift) % 250}`, `2001:db8:1::${(i + shift).toString(16)}`] })] as const));
+    const base: Snapshot = { synced: true, services: make(0), endpointSlices: new Map(), nodes: new Map([['node-a', node('node-a')]]), agentLeases: new Map() };
+    const p1 = plan({ config: cfg, snapshot: base, nodeName: 'node-a' });
+    const next: Snapshot = { ...base, services: new Map([...make(7)].filter(([k]) => k !== 'a/s3')) };
+    const p2 = replan({ config: cfg, snapshot: next, nodeName: 'node-a' }, p1, new Set(base.services.keys()));
+    assert.ok(planDelta(p2));
+    assert.deepStrictEqual(p2, plan({ config: cfg, snapshot: next, nodeName: 'node-a' }));
+  });
 });

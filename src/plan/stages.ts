@@ -9,8 +9,10 @@
 //      vetoes and the election — depends on those claims, the config and the
 //      election's candidate nodes.
 //
-// A Service's decisions are its stage-1 refusals plus, for each claim, the
-// row its IP's stage 2 gave it.
+// A Service's decisions are its stage-1 refusals plus, for each claim, its
+// own serving refusal or its IP's verdict — built only when asked for: what a
+// plan keeps per IP between cycles is small (memory is a goal at 10,000
+// Services).
 
 import type { EndpointSliceView, ServiceKey, ServiceView } from '../cluster/snapshot.ts';
 import type { Config } from '../config/index.ts';
@@ -18,6 +20,7 @@ import { isLocal } from './annotations.ts';
 import { leaderOf, perServiceWinner, winsPerService } from './election.ts';
 import { reachOf, type Reach } from './endpoints.ts';
 import { candidatesOf, type IpReader, type ValidIp } from './ips.ts';
+import { parseIp } from '../config/index.ts';
 import type { Reason } from './reasons.ts';
 import { servableOn, servingRefusal, vetoes, type Claim } from './shared.ts';
 import type { Announcement, Decision, IpSource, PlanWarning } from './types.ts';
@@ -29,26 +32,42 @@ export interface Row {
   readonly value: bigint;
 }
 
-/** The address of each announcement as a number, for sorting; set where announcements are made. */
-const addressValue = new WeakMap<Announcement, bigint>();
+/** A candidate IP that stage 1 refused. */
+interface Refused {
+  readonly source: IpSource;
+  readonly text: string;
+  readonly ip: ValidIp | undefined;
+  readonly reason: Reason;
+}
 
 /** What stage 1 makes of one Service. */
 export interface ServiceStage {
-  /** Decisions settled in stage 1 (refusals before any claim). */
-  readonly rows: readonly Row[];
+  /** Refused in stage 1 (before any claim). */
+  readonly refused: readonly Refused[];
   /** Claims on IPs, each judged in its IP's stage 2. */
   readonly claims: readonly Claim[];
   /** Sorted by message. */
   readonly warnings: readonly PlanWarning[];
 }
 
+/** What stage 2 decides for the claims on an IP that this node could serve (a claim with its own refusal keeps it). */
+interface Verdict {
+  readonly reason: 'announced' | 'not-elected' | 'shared-ip-conflict';
+  readonly extra?: Partial<Decision>;
+}
+
+const ANNOUNCED: Verdict = Object.freeze({ reason: 'announced' });
+const NOT_ELECTED: Verdict = Object.freeze({ reason: 'not-elected' });
+
 /** What stage 2 makes of one IP. */
 export interface IpStage {
   readonly claims: readonly Claim[];
-  /** One per claim, in the same order. */
-  readonly rows: readonly Row[];
+  /** undefined when no claim could be served here. */
+  readonly verdict: Verdict | undefined;
   readonly announced: Announcement | undefined;
 }
+
+const NONE: readonly never[] = Object.freeze([]);
 
 export interface ServiceContext {
   readonly config: Config;
@@ -67,25 +86,25 @@ export function row(service: ServiceKey, source: IpSource, text: string, ip: Val
 export function serviceStage(service: ServiceView, slices: readonly EndpointSliceView[] | undefined, ctx: ServiceContext): ServiceStage {
   const { config, nodeName, nodeReason } = ctx;
   const warnings: PlanWarning[] = [];
-  const rows: Row[] = [];
-  const claims: Claim[] = [];
+  let refused: Refused[] | undefined;
+  let claims: Claim[] | undefined;
   // A Service's reach is computed once per family, when a claim needs it.
   let reach4: Reach | undefined;
   let reach6: Reach | undefined;
   for (const c of candidatesOf(service, config.announce, ctx.reader, warnings)) {
     const refusal = nodeReason === 'waiting-for-sync' ? nodeReason : (c.refusal ?? nodeReason);
     if (refusal !== undefined) {
-      rows.push(row(service.key, c.source, c.text, c.ip, refusal));
+      (refused ??= []).push({ source: c.source, text: c.text, ip: c.ip, reason: refusal });
       continue;
     }
     const ip = c.ip!;
     const local = isLocal(service, c.source);
     const reach = ip.address.family === 4 ? (reach4 ??= reachOf(slices, 4, nodeName)) : (reach6 ??= reachOf(slices, 6, nodeName));
     const own = servingRefusal(reach, local, config.announce.requireEndpoints);
-    claims.push({ service, source: c.source, ip, local, reach, own });
+    (claims ??= []).push({ service, source: c.source, ip, local, reach, own });
   }
   if (warnings.length > 1) warnings.sort((a, b) => compareText(a.message, b.message));
-  return { rows, claims, warnings };
+  return { refused: refused ?? NONE, claims: claims ?? NONE, warnings: warnings.length > 0 ? warnings : NONE };
 }
 
 /** Runs announce.election for one IP over the candidates the caller computed once. */
@@ -128,29 +147,21 @@ export class Election {
  */
 export function ipStage(text: string, claims: readonly Claim[], election: Election, previous: Announcement | undefined): IpStage {
   const ip = claims[0]!.ip;
-  const rows: Row[] = new Array<Row>(claims.length);
-  const wanting: number[] = [];
-  for (let i = 0; i < claims.length; i++) {
-    const c = claims[i]!;
-    if (c.own === undefined) wanting.push(i);
-    else rows[i] = row(c.service.key, c.source, text, ip, c.own);
-  }
-  if (wanting.length === 0) return { claims, rows, announced: undefined };
+  let wanting = 0;
+  for (const c of claims) if (c.own === undefined) wanting++;
+  if (wanting === 0) return { claims, verdict: undefined, announced: undefined };
   const vetoing = claims.length > 1 ? vetoes(claims) : [];
-  const outcome = vetoing.length > 0 ? undefined : election.run(text, claims);
-  for (const i of wanting) {
-    const c = claims[i]!;
-    if (!outcome) rows[i] = row(c.service.key, c.source, text, ip, 'shared-ip-conflict', { conflictsWith: vetoing });
-    else if (!outcome.elected) rows[i] = row(c.service.key, c.source, text, ip, 'not-elected', outcome.winner === undefined ? undefined : { winner: outcome.winner });
-    else rows[i] = row(c.service.key, c.source, text, ip, 'announced');
+  if (vetoing.length > 0) return { claims, verdict: { reason: 'shared-ip-conflict', extra: { conflictsWith: vetoing } }, announced: undefined };
+  const outcome = election.run(text, claims);
+  if (!outcome.elected) {
+    return { claims, verdict: outcome.winner === undefined ? NOT_ELECTED : { reason: 'not-elected', extra: { winner: outcome.winner } }, announced: undefined };
   }
-  if (!outcome?.elected) return { claims, rows, announced: undefined };
   const family = ip.address.family;
-  const services = wanting.length === 1 ? [claims[wanting[0]!]!.service.key] : [...new Set(wanting.map((i) => claims[i]!.service.key))].sort();
+  let services: ServiceKey[];
+  if (wanting === 1) services = [claims.find((c) => c.own === undefined)!.service.key];
+  else services = [...new Set(claims.filter((c) => c.own === undefined).map((c) => c.service.key))].sort();
   const announcement: Announcement = { ip: text, prefix: family === 4 ? 32 : 128, family, pool: ip.pool!.name, services };
-  if (previous && sameAnnouncement(previous, announcement)) return { claims, rows, announced: previous };
-  addressValue.set(announcement, ip.address.value);
-  return { claims, rows, announced: announcement };
+  return { claims, verdict: ANNOUNCED, announced: previous && sameAnnouncement(previous, announcement) ? previous : announcement };
 }
 
 function sameAnnouncement(a: Announcement, b: Announcement): boolean {
@@ -159,15 +170,18 @@ function sameAnnouncement(a: Announcement, b: Announcement): boolean {
   return true;
 }
 
-/** A Service's decisions: its stage-1 rows and its claims' rows from stage 2, sorted by address, then source. */
-export function decisionsOf(stage: ServiceStage, ipStageOf: (text: string) => IpStage): readonly Decision[] {
-  const rows: Row[] = [...stage.rows];
+/** A Service's decisions: its stage-1 refusals and its claims' outcomes, sorted by address, then source. */
+export function decisionsOf(key: ServiceKey, stage: ServiceStage, ipStageOf: (text: string) => IpStage): readonly Decision[] {
+  if (stage.refused.length + stage.claims.length === 0) return NO_DECISIONS;
+  const rows: Row[] = [];
+  for (const r of stage.refused) rows.push(row(key, r.source, r.text, r.ip, r.reason));
   for (const c of stage.claims) {
-    const g = ipStageOf(c.ip.text);
-    const i = g.claims.indexOf(c);
-    rows.push(g.rows[i]!);
+    if (c.own !== undefined) rows.push(row(key, c.source, c.ip.text, c.ip, c.own));
+    else {
+      const v = ipStageOf(c.ip.text).verdict!;
+      rows.push(row(key, c.source, c.ip.text, c.ip, v.reason, v.extra));
+    }
   }
-  if (rows.length === 0) return NO_DECISIONS;
   if (rows.length > 1) rows.sort(compareRowsOfOneService);
   return rows.map((r) => r.decision);
 }
@@ -188,6 +202,12 @@ function compareRowsOfOneService(a: Row, b: Row): number {
   return a.family - b.family || compareValue(a.value, b.value) || compareText(a.decision.ip, b.decision.ip) || SOURCE_ORDER[a.decision.source] - SOURCE_ORDER[b.decision.source];
 }
 
-export function compareAnnounced(a: Announcement, b: Announcement): number {
-  return a.family - b.family || compareValue(addressValue.get(a)!, addressValue.get(b)!);
+/** The announcement's address as a number, for sorting (its text is canonical and valid). */
+export function addressValue(a: Announcement): bigint {
+  return parseIp(a.ip)!.value;
+}
+
+/** Orders announcements by family, then address; `value` gives each one's address as a number. */
+export function announcedOrder(value: (a: Announcement) => bigint): (a: Announcement, b: Announcement) => number {
+  return (a, b) => a.family - b.family || compareValue(value(a), value(b));
 }
