@@ -63,6 +63,8 @@ function usage(message: string): never {
 }
 
 const AS_MAX = 2 ** 32 - 1;
+/** `ip import-table (1-252)` in FRR 8.4. */
+const FRR_IMPORT_TABLE_MAX = 252;
 
 function parseAs(flag: string, text: string): number {
   if (!/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > AS_MAX) {
@@ -105,6 +107,12 @@ export function resolveRenderOptions(
   if (sourceReads(source) === 'addresses' && method === 'routes') {
     usage(
       `--source ${source} reads the addresses on ${config.interface.name}, but routing.method = "routes" in ${ctx.configPath} writes routes into table ${config.routing.table} and no addresses — use --source ${daemon === 'bird' ? 'kernel' : 'import-table'}, or set routing.method = "addresses" or "both"`,
+    );
+  }
+
+  if (source === 'import-table' && config.routing.table > FRR_IMPORT_TABLE_MAX) {
+    usage(
+      `--source import-table: FRR's \`ip import-table\` takes tables 1..${FRR_IMPORT_TABLE_MAX}, and routing.table = ${config.routing.table} in ${ctx.configPath} — use a table of at most ${FRR_IMPORT_TABLE_MAX} (198 is the default), or routing.method "both" with --source connected`,
     );
   }
 

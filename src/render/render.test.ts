@@ -24,6 +24,9 @@ test('a source that the method does not feed, or of the other daemon, is a usage
   usage(() => resolve('bird', { source: 'direct' }), /routing\.method = "routes"/);
   usage(() => resolve('frr', { source: 'import-table' }, '[routing]\nmethod = "addresses"'), /use --source connected/);
   usage(() => resolve('bird', { source: 'connected' }), /not a BIRD source/);
+  usage(() => resolve('frr', {}, '[routing]\ntable = 1000'), /takes tables 1\.\.252, and routing\.table = 1000/);
+  assert.equal(resolve('frr', {}, '[routing]\ntable = 252').source, 'import-table');
+  assert.equal(resolve('bird', {}, '[routing]\ntable = 1000').source, 'kernel', 'BIRD reads any table');
 });
 
 test('neighbours: canonical, one family each, no zone, no link-local, no duplicates', () => {
