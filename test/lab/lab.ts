@@ -39,6 +39,8 @@ export interface LabOptions {
   readonly bin?: string;
   /** Start the traffic servers (default true). */
   readonly traffic?: boolean;
+  /** Wait for the BGP sessions and the expected paths (default true; false for debugging). */
+  readonly wait?: boolean;
   /** Progress lines (the demo prints them). */
   readonly log?: (line: string) => void;
 }
@@ -152,6 +154,7 @@ export class Lab {
       }),
     );
     this.log(`${this.net.nodes.length} nodes up: kube-lb-agent (${this.settings.election}, method ${this.settings.method}) + ${this.variant} + a server on the VIPs`);
+    if (o.wait === false) return;
     await this.waitSessions();
     await this.waitExpected();
     this.log(`converged in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -128,12 +128,16 @@ export async function buildNetwork(reaper: Reaper, prefix: string, nodeCount: nu
  * /32 or /128 address on an interface of its own (kube-proxy's `kube-ipvs0`
  * is a dummy; this kernel has no dummy driver, so a port-less bridge), so
  * the node accepts packets for them whichever node the router picks — and
- * whether or not this node announces them, as with kube-proxy. The agent
+ * whether or not this node announces them, as with kube-proxy. Like
+ * kube-proxy's, the interface stays DOWN: the kernel still has local routes
+ * for its addresses (both families), but routing daemons see no usable
+ * connected route there. (Brought up, FRR's zebra would pick the connected
+ * /32 on kube-ipvs0 over the same /32 on kube-lb0 or from table 198, and both
+ * FRR variants then export nothing — found here, see the README.) The agent
  * never touches this interface; the routing daemons must not export it.
  */
 export async function addServiceAddresses(ns: string, ips: readonly string[]): Promise<void> {
   await ipn(ns, 'link', 'add', 'kube-ipvs0', 'type', 'bridge');
-  await ipn(ns, 'link', 'set', 'kube-ipvs0', 'up');
   for (const ip of ips) {
     const v6 = ip.includes(':');
     await ipn(ns, 'addr', 'add', `${ip}/${v6 ? 128 : 32}`, 'dev', 'kube-ipvs0', ...(v6 ? ['nodad'] : []));
