@@ -5,6 +5,7 @@
 #
 # Stages: deps → npm ci → typecheck → build binary → build .deb →
 #         node tests (unit, apiserver, cluster, dbus, observe, kernel, agent, binary, packaging) →
+#         lab (namespaces: BIRD/FRR routers, three nodes with the agent binary, real packets) →
 #         system test (VM).
 # KLA_SKIP_SYSTEM=1 skips the VM stage (for quick local runs only; CI never sets it).
 set -uo pipefail
@@ -52,6 +53,14 @@ node --test --test-concurrency=1 \
 n_pass=$(awk '/^# pass /{print $3}' build/node-tests.tap | tail -1)
 n_fail=$(awk '/^# fail /{print $3}' build/node-tests.tap | tail -1)
 
+stage "lab (test/lab: routers, nodes, the agent binary, ECMP, real packets)"
+node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination=build/lab-tests.tap \
+  "test/lab/**/*.test.ts" || failed=1
+lab_pass=$(awk '/^# pass /{print $3}' build/lab-tests.tap | tail -1)
+lab_fail=$(awk '/^# fail /{print $3}' build/lab-tests.tap | tail -1)
+
 vm_pass=0 vm_fail=0
 if [ "${KLA_SKIP_SYSTEM:-}" = "1" ] && [ "${CI:-}" != "true" ]; then
   stage "system test (VM): skipped by KLA_SKIP_SYSTEM=1"
@@ -65,9 +74,9 @@ else
 fi
 
 stage "done"
-total_pass=$(( ${n_pass:-0} + vm_pass ))
-total_fail=$(( ${n_fail:-1} + vm_fail ))
+total_pass=$(( ${n_pass:-0} + ${lab_pass:-0} + vm_pass ))
+total_fail=$(( ${n_fail:-1} + ${lab_fail:-1} + vm_fail ))
 [ "$total_fail" -eq 0 ] || failed=1
-echo "node tests: ${n_pass:-?} passed, ${n_fail:-?} failed; system test: $vm_pass passed, $vm_fail failed; $(( $(date +%s) - start ))s"
+echo "node tests: ${n_pass:-?} passed, ${n_fail:-?} failed; lab: ${lab_pass:-?} passed, ${lab_fail:-?} failed; system test: $vm_pass passed, $vm_fail failed; $(( $(date +%s) - start ))s"
 echo "$total_pass passed, $total_fail failed"
 exit $failed
