@@ -170,7 +170,11 @@ export class EventRecorder {
     await this.flush(deadlineMs);
     this.#stop.abort();
     this.#wake?.();
-    await this.#idle(); // aborted: what was in flight settles at once
+    // Aborted: a request in flight settles at once; a credential plugin that
+    // hangs (kubeconfig exec) is not waited for.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 100)))]);
+    clearTimeout(timer);
     for (const p of this.#queue.values()) this.#outcome('shutdown', p.ev);
     this.#queue.clear();
   }
