@@ -96,6 +96,7 @@ function installHandlers(): void {
           clearTimeout(stop);
           r.reapSync();
         }
+        process.stderr.write('lab: torn down\n');
         process.exit(128 + num);
       })();
     });
