@@ -210,7 +210,7 @@ export class AgentLoop {
     }
     // The plan's delta is relative to the last plan; it applies to what is announced only if that plan was applied whole.
     const d = planDelta(raw);
-    const delta: PlanDelta | undefined = !gated && this.#appliedWhole && d !== undefined && d.base === previous ? d : undefined;
+    const delta: PlanDelta | undefined = !gated && this.#appliedWhole && d !== undefined && d.base.deref() === previous ? d : undefined;
     let withdrawn: string[] | undefined;
     if (delta) {
       withdrawn = [];

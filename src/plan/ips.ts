@@ -77,8 +77,9 @@ export class IpReader {
     let v = this.#memo.get(raw);
     if (v === undefined) {
       const address = parseIp(raw);
-      // parseIp refuses leading zeros in IPv4, so a valid IPv4 text is already canonical.
-      v = address ? { address, text: address.family === 4 ? raw : formatIp(address), pool: this.#poolOf(address) } : null;
+      // parseIp refuses leading zeros in IPv4, so a valid IPv4 text is already canonical;
+      // an IPv6 text already canonical is kept as it is (one string, not two, per IP held).
+      v = address ? { address, text: address.family === 4 ? raw : sameText(formatIp(address), raw), pool: this.#poolOf(address) } : null;
       this.#memo.set(raw, v);
     }
     return v ?? undefined;
@@ -91,6 +92,10 @@ export class IpReader {
     }
     return undefined;
   }
+}
+
+function sameText(canonical: string, raw: string): string {
+  return canonical === raw ? raw : canonical;
 }
 
 const CONFIG_KEY: Readonly<Record<IpSource, keyof AnnounceConfig & ('loadbalancerIp' | 'externalIp' | 'clusterIp')>> = {

@@ -65,8 +65,8 @@ interface PlanState {
 }
 
 export interface PlanDelta {
-  /** The plan this one was derived from. */
-  readonly base: Plan;
+  /** The plan this one was derived from; held weakly, so a chain of plans never stays in memory. */
+  readonly base: WeakRef<Plan>;
   /**
    * Every IP whose announcement differs from `base`'s (added, changed or
    * gone), with its new announcement (undefined = no longer announced);
@@ -116,7 +116,7 @@ export function replan(input: PlanInput, previous: Plan | null, changed: Readonl
     : scratch(input, { nameWinners, nodeReason, candidates, election });
   const p: Plan = assemble(state.state, nodeWarnings);
   states.set(p, state.state);
-  if (usable) deltas.set(p, { base: previous!, announcements: state.changedIps });
+  if (usable) deltas.set(p, { base: new WeakRef(previous!), announcements: state.changedIps });
   return p;
 }
 

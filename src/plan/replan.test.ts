@@ -8,6 +8,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { EndpointSliceView, NodeView, ServiceKey, ServiceView, Snapshot } from '../cluster/snapshot.ts';
 import type { Config } from '../config/index.ts';
 import { plan, planDelta, replan, type Plan } from './index.ts';
@@ -163,7 +165,7 @@ function check(seed: number, steps: number): void {
     assert.deepStrictEqual(derived, full, `seed ${seed}, step ${step}: replan differs from a full plan (changed: ${[...changed].join(', ')})`);
     const delta = planDelta(derived);
     if (delta) {
-      assert.equal(delta.base, previous);
+      assert.equal(delta.base.deref(), previous);
       const before = new Map(previous.announcements.map((a) => [a.ip, a]));
       const after = new Map(derived.announcements.map((a) => [a.ip, a]));
       for (const [ip, a] of after) if (before.get(ip) !== a) assert.ok(delta.announcements.get(ip) === a, `seed ${seed}, step ${step}: ${ip} changed but is not in the delta`);
@@ -231,5 +233,25 @@ describe('replan: derived from the last plan and the changed Services', () => {
     const p2 = replan({ config: cfg, snapshot: next, nodeName: 'node-a' }, p1, new Set(base.services.keys()));
     assert.ok(planDelta(p2));
     assert.deepStrictEqual(p2, plan({ config: cfg, snapshot: next, nodeName: 'node-a' }));
+  });
+
+  test('a plan does not keep the plans it was derived from alive (no chain in memory)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const cfg = config('[announce]\nrequire_endpoints = false');
+    const snap = (i: number): Snapshot => ({
+      synced: true,
+      services: new Map([['a/x', svc('a/x', { lb: [`192.0.2.${i % 200}`] })]]),
+      endpointSlices: new Map(),
+      nodes: new Map([['node-a', node('node-a')]]),
+      agentLeases: new Map(),
+    });
+    let last = plan({ config: cfg, snapshot: snap(0), nodeName: 'node-a' });
+    const first = new WeakRef(last);
+    for (let i = 1; i < 20; i++) last = replan({ config: cfg, snapshot: snap(i), nodeName: 'node-a' }, last, new Set(['a/x']));
+    // WeakRefs are cleared only after the current job: yield before collecting.
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(first.deref(), undefined, 'the first plan was collected');
   });
 });
