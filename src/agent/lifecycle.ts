@@ -24,7 +24,8 @@
 //      withdrawals — the "stopped" Events are posted during that drain, best
 //      effort, never extending it; keep: stop renewing the Lease, delete
 //      nothing, post nothing;
-//   4. close the view, the API, logind watcher, inhibitor, bus, probe;
+//   4. close the event recorder (what is still queued is dropped), the view,
+//      the API, logind watcher, inhibitor, bus, probe;
 //   5. close the reconciler (the kernel stays as it is) and, last, HTTP.
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -190,10 +191,10 @@ export class Agent {
     for (const t of list) events.record(transitionEvent(t, this.#node));
   }
 
-  /** The kernel has withdrawn everything: one "stopped" Event per Service that was announced. */
-  #recordAllStopped(was: readonly Announcement[], reason: StopReason): void {
+  /** The kernel has withdrawn everything: one "stopped" Event per Service the Events last said was announced. */
+  #recordAllStopped(reason: StopReason): void {
     if (!this.#events) return;
-    this.#recordEvents(allStopped(was, reason));
+    this.#recordEvents(allStopped(this.#eventsBase, reason));
     this.#eventsBase = [];
   }
 
@@ -205,9 +206,8 @@ export class Agent {
 
   async #withdrawForShutdown(): Promise<void> {
     this.#log.warn({ op: 'stop', reason: 'prepare-for-shutdown' }, 'logind: the system is going down; withdrawing now');
-    const was = this.#loop.announced;
     const [, pass] = await Promise.allSettled([this.#lease.close(), this.#loop.withdrawAll()]);
-    if (pass.status === 'fulfilled' && pass.value.ok) this.#recordAllStopped(was, 'system-shutdown');
+    if (pass.status === 'fulfilled' && pass.value.ok) this.#recordAllStopped('system-shutdown');
     await this.#drain();
     this.#log.info({ op: 'stop', reason: 'prepare-for-shutdown' }, 'withdrawn before shutdown');
   }
@@ -270,10 +270,9 @@ export class Agent {
     log.info({ op: 'stop', reason: decision.reason, cause, action: decision.action }, describeStop(decision, answer));
     // 3.
     if (decision.action === 'withdraw') {
-      const was = this.#loop.announced;
       const [, pass] = await Promise.allSettled([this.#lease.close(), this.#loop.withdrawAll()]);
       const ok = pass.status === 'fulfilled' && pass.value.ok;
-      if (ok) this.#recordAllStopped(was, 'agent-stopping');
+      if (ok) this.#recordAllStopped('agent-stopping');
       log.info({ op: 'stop', reason: 'withdrawn', ok }, `withdrawn${ok ? '' : ' (with errors)'}; draining ${this.#config.shutdown.drainMs} ms so the routing daemon sends withdrawals`);
       await this.#drain();
     } else {

@@ -163,7 +163,7 @@ export class EventRecorder {
   /**
    * Posts what is queued until `deadlineMs` (epoch ms), then aborts what is
    * in flight and drops the rest (counted as `shutdown`). Idempotent; never
-   * takes longer than the deadline (plus a tick).
+   * takes longer than the deadline plus 100 ms.
    */
   async close(deadlineMs: number = this.#now()): Promise<void> {
     this.#closed = true;

@@ -10,7 +10,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { join } from 'node:path';
 import { service } from '../apiserver/fixtures.ts';
+import { startPrivateBus } from '../dbus/helpers/private-bus.ts';
+import { LogindStandIn } from '../dbus/helpers/standins.ts';
 import { DEFAULT_EVENT_LIMITS } from '../../src/cluster/events.ts';
 import { delay, waitFor } from './helpers/procs.ts';
 import { NODE_NAME, PEER, withWorld, type World } from './helpers/world.ts';
@@ -140,6 +143,30 @@ describe('agent: Kubernetes Events', () => {
       await w.waitRoutes(['192.0.2.10']);
       const gone = await waitFor('db stopped', async () => on(await events(w), 'db', 'AnnouncementStopped')[0]);
       assert.equal(gone.message, `stopped announcing 192.0.2.20 from node ${NODE_NAME}: service-gone`);
+    });
+  });
+
+  it('logind PrepareForShutdown(true): "stopped" with system-shutdown, once, and nothing more at the SIGTERM that follows', async () => {
+    await withWorld('events-poweroff', {}, async (w) => {
+      const bus = await startPrivateBus();
+      w.onClose(() => bus.dispose());
+      const logind = await LogindStandIn.start(bus.address);
+      w.onClose(() => logind.close());
+      await w.putService('web', ['192.0.2.10']);
+      const agent = w.startAgent(w.config({ kubernetes: { events: true }, shutdown: { withdraw: 'always', drain: '500ms' } }), {
+        bus: bus.address,
+        env: { FAKE_INHIBIT_LOG: join(w.dir, 'inhibit.log') },
+      });
+      await w.waitRoutes(['192.0.2.10']);
+      await waitFor('started', async () => (await events(w)).length === 1);
+      await agent.waitLog('delay inhibitor held', (l) => l.op === 'inhibit' && /held/.test(l.msg));
+      logind.prepareForShutdown(true);
+      await w.waitRoutes([]);
+      const stop = await waitFor('stopped', async () => on(await events(w), 'web', 'AnnouncementStopped')[0]);
+      assert.equal(stop.message, `stopped announcing 192.0.2.10 from node ${NODE_NAME}: system-shutdown`);
+      const exit = await agent.stop(30_000);
+      assert.equal(exit.code, 0, agent.stderr);
+      assert.deepEqual((await events(w)).map((e) => `${e.reason} x${e.count}`).sort(), ['AnnouncementStarted x1', 'AnnouncementStopped x1']);
     });
   });
 
