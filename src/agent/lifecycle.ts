@@ -194,7 +194,7 @@ export class Agent {
   /** The kernel has withdrawn everything: one "stopped" Event per Service the Events last said was announced. */
   #recordAllStopped(reason: StopReason): void {
     if (!this.#events) return;
-    this.#recordEvents(allStopped(this.#eventsBase, reason));
+    this.#events.recordFinal(allStopped(this.#eventsBase, reason).map((t) => transitionEvent(t, this.#node)));
     this.#eventsBase = [];
   }
 

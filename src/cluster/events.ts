@@ -10,7 +10,9 @@
 //   on the same Service object (uid) bumps `count` and `lastTimestamp` on the
 //   same Event with a PATCH instead of creating another; a repeat still
 //   waiting in the queue is merged into it;
-// - a bounded queue, one request at a time.
+// - a bounded queue, one request at a time; when it is full the oldest
+//   waiting event makes room for the new one (the latest news — the
+//   "stopped" Events of a stop above all — is what an operator wants).
 // Events are news, not state: `record()` never blocks, never throws, and
 // never touches the API's health (a 403 on events says nothing of the view).
 // What cannot be posted is dropped, counted, and logged once per change of
@@ -43,7 +45,7 @@ export interface EventLimits {
   readonly globalBurst: number;
   /** …and then one per this interval. */
   readonly globalRefillMs: number;
-  /** Events waiting to be posted; more are dropped. */
+  /** Events waiting to be posted; past it the oldest waiting one is dropped. */
   readonly queueMax: number;
   /** A repeat within this time patches the posted Event; later it is a new one (the API server's event TTL is 1 h). */
   readonly aggregateWithinMs: number;
@@ -133,7 +135,22 @@ export class EventRecorder {
     }
   }
 
-  #record(ev: ServiceEvent): void {
+  /**
+   * The agent's last word (a stop, a shutdown): what is still queued is old
+   * news and is dropped (counted as `shutdown`); these go next, past the
+   * per-Service limits (one per Service, once) but not the global one.
+   */
+  recordFinal(list: readonly ServiceEvent[]): void {
+    try {
+      for (const p of this.#queue.values()) this.#outcome('shutdown', p.ev);
+      this.#queue.clear();
+      for (const ev of list) this.#record(ev, true);
+    } catch (e) {
+      this.#o.log.warn({ op: 'event', err: (e as Error).message }, 'events not recorded');
+    }
+  }
+
+  #record(ev: ServiceEvent, final = false): void {
     if (this.#closed) return this.#outcome('shutdown', ev);
     const nowMs = this.#now();
     const key = eventKey(ev);
@@ -150,8 +167,12 @@ export class EventRecorder {
       this.#perService.set(ev.service, bucket);
       if (this.#perService.size > this.#sweepAt) this.#forgetFullBuckets(nowMs);
     }
-    if (!bucket.take(nowMs)) return this.#drop('rate_limited', ev, `more than ${this.#limits.perServiceBurst} events for one Service`);
-    if (this.#queue.size >= this.#limits.queueMax) return this.#drop('queue_full', ev, `${this.#limits.queueMax} events waiting to be posted`);
+    if (!bucket.take(nowMs) && !final) return this.#drop('rate_limited', ev, `more than ${this.#limits.perServiceBurst} events for one Service`);
+    if (this.#queue.size >= this.#limits.queueMax) {
+      const [oldKey, oldest] = this.#queue.entries().next().value as [string, Pending];
+      this.#queue.delete(oldKey);
+      this.#drop('queue_full', oldest.ev, `${this.#limits.queueMax} events waiting to be posted`);
+    }
     this.#queue.set(key, { ev, count: 1, firstMs: nowMs, lastMs: nowMs });
     this.#kick();
   }

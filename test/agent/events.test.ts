@@ -193,7 +193,7 @@ describe('agent: Kubernetes Events', () => {
       const ip = (round: number, i: number) => `10.200.${round}.${i + 1}`;
       for (let i = 0; i < N; i++) await w.putService(`s${i}`, [ip(200, i)]);
       const t0 = Date.now();
-      const agent = w.startAgent(w.config({ kubernetes: { events: true }, pools: { a: { cidrs: ['10.200.0.0/16'] } }, safety: { max_withdraw_fraction: 1 } }));
+      const agent = w.startAgent(w.config({ kubernetes: { events: true }, pools: { a: { cidrs: ['10.200.0.0/16'] } }, safety: { max_withdraw_fraction: 1 }, shutdown: { withdraw: 'always', drain: '2s' } }));
       await w.waitRoutes(Array.from({ length: N }, (_, i) => ip(200, i)));
       const writes: Promise<unknown>[] = [];
       for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < N; i++) writes.push(w.api.put(service('default', `s${i}`, { lbIPs: [ip(round, i)] })));
@@ -226,6 +226,14 @@ describe('agent: Kubernetes Events', () => {
       // Still converging under the events' backlog: one more change reaches the kernel.
       await w.api.put(service('default', 's0', { lbIPs: ['10.200.99.1'] }));
       await w.waitRoutes([...Array.from({ length: N - 1 }, (_, i) => ip(ROUNDS - 1, i + 1)), '10.200.99.1']);
+
+      // A stop job with the queue full of the flood's stale news: the "stopped" Events push the oldest out and go first.
+      const exit = await agent.stop(30_000);
+      assert.equal(exit.code, 0, agent.stderr);
+      assert.deepEqual(await w.routes(), []);
+      const stops = (await events(w, 'default')).filter((e) => e.reason === 'AnnouncementStopped' && e.message.endsWith(': agent-stopping'));
+      console.log(`# events flood: ${stops.length} "agent-stopping" Events posted during the 2 s drain`);
+      assert.ok(stops.length >= 1, 'at least the first "stopped" of the stop went out during the drain');
     });
   });
 

@@ -122,7 +122,7 @@ describe('EventRecorder against the test API server', () => {
     assert.equal(rl.said(/dropping Kubernetes Events/).length, 1, 'logged once, not per drop');
   });
 
-  it('global limit and bounded queue: a flood of 1,000 Services → burst posted, queue full, the rest dropped and counted', async () => {
+  it('global limit and bounded queue: a flood of 1,000 Services → burst posted, the newest kept, the rest dropped and counted', async () => {
     clearEvents(api);
     const { rec, rl, done } = recorder(api, { globalBurst: 5, globalRefillMs: 3_600_000, queueMax: 20 });
     const t0 = performance.now();
@@ -130,13 +130,32 @@ describe('EventRecorder against the test API server', () => {
     const recordMs = performance.now() - t0;
     await waitFor('the burst posted', () => rec.status().counts.posted === 5);
     assert.equal(rec.status().queued, 16, 'the queue (20) less what the burst took from it (4: the first went out at once) waits for tokens');
-    rec.record(started('default/svc-19', '198.51.100.19')); // still queued: merged into it
+    rec.record(started('default/svc-999', '198.51.100.249')); // still queued: merged into it
     await rec.close(Date.now()); // stop now: the queue is dropped
     done();
-    assert.equal(eventsOf(api, 'default').length, 5);
+    // The first went out at once; the queue kept the newest 20, and the burst took its 4 oldest.
+    assert.deepEqual(eventsOf(api, 'default').map((e) => e.involvedObject.name).sort(), ['svc-0', 'svc-980', 'svc-981', 'svc-982', 'svc-983']);
     assert.deepEqual(rec.status().counts, { posted: 5, aggregated: 1, rate_limited: 0, queue_full: 979, api_error: 0, shutdown: 16 });
     assert.equal(rl.said(/dropping Kubernetes Events/).length, 1);
     console.log(`  recording 1,000 events took ${recordMs.toFixed(1)} ms in all (never waits for the API)`);
+  });
+
+  it('recordFinal (a stop): the stale queue is dropped, the final events go next, past an exhausted per-Service limit', async () => {
+    clearEvents(api);
+    const { rec, done } = recorder(api, { perServiceBurst: 1, perServiceRefillMs: 3_600_000, globalBurst: 1, globalRefillMs: 50 });
+    rec.record(started('default/web', '192.0.2.10')); // out at once: web's one token
+    for (let i = 0; i < 10; i++) rec.record(started(`default/stale-${i}`, `198.51.100.${i}`));
+    rec.recordFinal([
+      { service: 'default/web', reason: 'AnnouncementStopped', message: 'stopped announcing 192.0.2.10 from node node-a: agent-stopping' },
+      { service: 'shop/cart', reason: 'AnnouncementStopped', message: 'stopped announcing 192.0.2.20 from node node-a: agent-stopping' },
+    ]);
+    await rec.close(soon());
+    done();
+    assert.deepEqual(
+      eventsOf(api).map((e) => `${e.involvedObject.name} ${e.reason}`).sort(),
+      ['cart AnnouncementStopped', 'web AnnouncementStarted', 'web AnnouncementStopped'],
+    );
+    assert.deepEqual(rec.status().counts, { posted: 3, aggregated: 0, rate_limited: 0, queue_full: 0, api_error: 0, shutdown: 10 });
   });
 
   it('API down: dropped and counted, one warning, no throw; back up: posted again, said once', async () => {
