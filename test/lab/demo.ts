@@ -64,7 +64,7 @@ try {
   say(`   $ ip route show proto bird; ip -6 route show proto bird`);
   say(indent(await routerTable(lab)));
   say(`   (203.0.113.50 and 2001:db8:ffff::50 are outside the pool: no node announces them.)`);
-  say(`   $ birdc show route ${WEB}/32 all`);
+  say(`   $ birdc show route ${WEB}/32`);
   say(indent((await lab.routerBird.birdc('show', 'route', `${WEB}/32`)).replace(/^BIRD.*ready\.\n/, '')));
 
   step(5, 'Real traffic: 300 TCP flows from the client to each VIP (layer-4 ECMP hash)');
@@ -79,11 +79,14 @@ try {
   const load = new Load(lab.reaper, lab.net.client, WEB, 4);
   await delay(500);
   const tStop = Date.now();
+  const stopped = lab.agent('node2').proc!;
   const exitP = lab.agent('node2').stopJob();
   await lab.waitPaths(WEB, ['node1', 'node3']);
   await exitP;
   const tExit = Date.now();
   const lost = mon.lostAt(WEB, n2.v4, tStop - 5);
+  const decision = stopped.logged((l) => l.op === 'stop' && l.action !== undefined)[0];
+  if (decision) say(`   agent log: "${decision.msg}"`);
   say(`   the agent withdrew its routes, deleted its Lease, drained 1 s and exited (${tExit - tStop} ms after SIGTERM)`);
   if (lost !== undefined) say(`   router: node2's next hop for ${WEB} gone ${(lost - tStop).toFixed(0)} ms after SIGTERM — ${(tExit - lost).toFixed(0)} ms before the agent exited`);
   await delay(500);
@@ -107,7 +110,10 @@ try {
   const load2 = new Load(lab.reaper, lab.net.client, WEB, 4);
   await delay(500);
   const tR = Date.now();
+  const restarted = lab.agent('node1').proc!;
   await lab.agent('node1').restartJob();
+  const kept = restarted.logged((l) => l.op === 'stop' && l.action !== undefined)[0];
+  if (kept) say(`   agent log: "${kept.msg}"`);
   await lab.agent('node1').proc!.waitLog('converged', (l) => l.op === 'phase' && l.phase === 'converged', 30_000);
   const tConv = Date.now();
   await delay(500);
