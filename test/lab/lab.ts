@@ -84,6 +84,8 @@ export class Lab {
   #down: Promise<void> | null = null;
 
   private constructor(o: LabOptions) {
+    const source = o.bin ?? process.env.KLA_LAB_BIN ?? DEFAULT_BIN;
+    if (!existsSync(source)) throw new Error(`${source} is missing: run \`npm run build\` first`);
     this.dir = mkdtempSync(join(tmpdir(), 'klab-'));
     this.reaper.dirs.add(this.dir);
     // FRR's daemons run as the frr user and must reach their directory below this one.
@@ -92,8 +94,6 @@ export class Lab {
     this.settings = { ...DEFAULT_SETTINGS, method: variantMethod(this.variant), ...o.settings };
     this.log = o.log ?? (() => {});
     // A copy: someone's rebuild of dist/ can neither change the binary under a running lab nor fail on a busy file.
-    const source = o.bin ?? process.env.KLA_LAB_BIN ?? DEFAULT_BIN;
-    if (!existsSync(source)) throw new Error(`${source} is missing: run \`npm run build\` first`);
     this.bin = join(this.dir, 'kube-lb-agent');
     copyFileSync(source, this.bin);
     chmodSync(this.bin, 0o755);
