@@ -200,11 +200,12 @@ export class EventRecorder {
     this.#queue.clear();
   }
 
-  /** Resolves once everything queued is posted (or dropped), or at `deadlineMs` (epoch ms), whichever is first. */
+  /** Resolves once everything queued is posted (or dropped), or at `deadlineMs` (epoch ms, on the `now` clock), whichever is first. */
   async flush(deadlineMs: number): Promise<void> {
     if (this.#queue.size === 0 && !this.#worker) return;
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineMs - this.#now()))));
+    const ms = Math.min(2 ** 31 - 1, Math.max(0, deadlineMs - this.#now())); // setTimeout fires at once past 2^31 - 1
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
     await Promise.race([this.#idle(), expired]);
     clearTimeout(timer);
   }

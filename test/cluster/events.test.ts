@@ -122,6 +122,32 @@ describe('EventRecorder against the test API server', () => {
     assert.equal(rl.said(/dropping Kubernetes Events/).length, 1, 'logged once, not per drop');
   });
 
+  it('per-Service limit refills: one more event per interval (a stepped clock)', async () => {
+    clearEvents(api);
+    let clock = 1_000_000;
+    const rl = recordingLog('info');
+    const conn = createApiConnection({ kubeconfig: api.writeKubeconfig(), log: rl.log });
+    const rec = new EventRecorder({ api: conn, node: 'node-a', log: rl.log, requestTimeoutMs: 2000, limits: { perServiceBurst: 2, perServiceRefillMs: 60_000 }, now: () => clock });
+    const ev = (i: number) => started('default/web', `192.0.2.${100 + i}`);
+    rec.record(ev(0));
+    rec.record(ev(1));
+    rec.record(ev(2)); // over the burst
+    clock += 59_999;
+    rec.record(ev(3)); // not yet
+    clock += 1;
+    rec.record(ev(4)); // one token back
+    rec.record(ev(5));
+    clock += 120_000;
+    rec.record(ev(6)); // two back (never more than the burst)
+    rec.record(ev(7));
+    rec.record(ev(8));
+    await rec.close(clock + 10_000); // deadlines are on the recorder's clock
+    conn.close();
+    assert.deepEqual(rec.status().counts, { posted: 5, aggregated: 0, rate_limited: 4, queue_full: 0, api_error: 0, shutdown: 0 }, JSON.stringify(rl.lines));
+    assert.deepEqual(eventsOf(api, 'default').map((e) => e.message).sort(), [0, 1, 4, 6, 7].map((i) => `announcing 192.0.2.${100 + i} from node node-a`));
+    assert.equal(rec.status().counts.rate_limited, 4);
+  });
+
   it('global limit and bounded queue: a flood of 1,000 Services → burst posted, the newest kept, the rest dropped and counted', async () => {
     clearEvents(api);
     const { rec, rl, done } = recorder(api, { globalBurst: 5, globalRefillMs: 3_600_000, queueMax: 20 });
