@@ -29,7 +29,8 @@ async function converged(node: string): Promise<void> {
   await waitFor(`${node}'s agent converged`, async () => (await lab.agent(node).proc!.status()).phase === 'converged', 30_000, 100);
 }
 
-describe('lab: election "all", BIRD protocol kernel on table 198', () => {
+// Generous limits: a hang fails the file (and after() tears the lab down) instead of stalling the suite.
+describe('lab: election "all", BIRD protocol kernel on table 198', { timeout: 300_000 }, () => {
   before(async () => {
     lab = await Lab.up({ log: progress });
   });

@@ -44,7 +44,7 @@ async function takenOverFrom(vip: string, not: string, timeoutMs: number): Promi
   }
 }
 
-describe('lab: election "per-service" — failover at the router', () => {
+describe('lab: election "per-service" — failover at the router', { timeout: 300_000 }, () => {
   before(async () => {
     lab = await Lab.up({ log: progress, settings: { election: 'per-service', leaseDuration: `${LEASE_MS / 1000}s`, leaseRenew: `${RENEW_MS / 1000}s` } });
   });

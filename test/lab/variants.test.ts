@@ -100,5 +100,5 @@ async function foreignRoute(lab: Lab, variant: Variant, t: TestContext): Promise
 }
 
 describe('lab: each routing-daemon variant converges with its rendered config', () => {
-  for (const v of VARIANTS) it(v, (t) => check(v, t));
+  for (const v of VARIANTS) it(v, { timeout: 180_000 }, (t) => check(v, t));
 });
