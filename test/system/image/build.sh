@@ -14,9 +14,13 @@ suite=bookworm
 # What the VM needs: an init with journald and a system bus, the tools the
 # checks use, BIRD for the routing checks, a kernel, and what a local .deb of
 # a Node single-executable needs to install offline (libc, libstdc++, adduser).
+# polkitd is the package's Recommends: logind asks it whether the agent's
+# unprivileged user may take a shutdown delay lock (it needs default-logind,
+# which libpam-systemd provides). curl lets checks ask the test API server
+# (forwarded from the host) what the agent wrote there.
 packages=(
-  systemd systemd-sysv udev dbus kmod
-  iproute2 bird2 procps
+  systemd systemd-sysv udev dbus kmod libpam-systemd polkitd
+  iproute2 bird2 procps curl
   linux-image-amd64 zstd
   apt adduser passwd libc6 libstdc++6 libgcc-s1
 )
