@@ -279,7 +279,7 @@ function decisionList(state: PlanState): Decision[] {
 
 /** The sorted announcements with some removed and some added; addresses are parsed only for the comparisons made. */
 function editAnnounced(list: readonly Announcement[], add: readonly Announcement[], remove: readonly Announcement[]): readonly Announcement[] {
-  if (add.length + remove.length <= 64) return edit(list, add, remove, announcedOrder(addressValue));
+  // Each address is parsed once, and only for the comparisons made.
   const values = new Map<Announcement, bigint>();
   const value = (a: Announcement) => {
     let v = values.get(a);
@@ -289,19 +289,27 @@ function editAnnounced(list: readonly Announcement[], add: readonly Announcement
   return edit(list, add, remove, announcedOrder(value));
 }
 
-/** A sorted list with some items removed (by identity) and some added; a copy. */
+/**
+ * A sorted list with some items removed (by identity) and some added; a
+ * copy. Insertions are binary searches and block moves (a few thousand of
+ * them cost less than sorting tens of thousands of items again); past that,
+ * the list is sorted whole.
+ */
 function edit<T>(list: readonly T[], add: readonly T[], remove: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
   if (add.length === 0 && remove.length === 0) return list;
-  if (add.length + remove.length > 64) {
+  let out: T[];
+  if (remove.length > 16) {
     const gone = new Set(remove);
-    return [...list.filter((x) => !gone.has(x)), ...add].sort(compare);
+    out = list.filter((x) => !gone.has(x));
+  } else {
+    out = [...list];
+    for (const x of remove) {
+      const i = search(out, x, compare);
+      // Items compare equal only when they are the same entry (a key, an IP): the one found is the one to remove.
+      if (i < out.length && compare(out[i]!, x) === 0) out.splice(i, 1);
+    }
   }
-  const out = [...list];
-  for (const x of remove) {
-    const i = search(out, x, compare);
-    // Items compare equal only when they are the same entry (a key, an IP): the one found is the one to remove.
-    if (i < out.length && compare(out[i]!, x) === 0) out.splice(i, 1);
-  }
+  if (add.length > 2048) return [...out, ...add].sort(compare);
   for (const x of add) out.splice(search(out, x, compare), 0, x);
   return out;
 }

@@ -226,7 +226,9 @@ describe('replan: derived from the last plan and the changed Services', () => {
   test('many Services changed at once (the sorted lists rebuilt rather than edited) still deep-equals a full plan', () => {
     const cfg = config('[announce]\nrequire_endpoints = false');
     const make = (shift: number) =>
-      new Map(Array.from({ length: 150 }, (_, i) => [`a/s${i}`, svc(`a/s${i}`, { lb: [`192.0.2.${(i + shift) % 250}`, `2001:db8:1::${(i + shift).toString(16)}`] })] as const));
+      new Map(
+        Array.from({ length: 1100 }, (_, i) => [`a/s${i}`, svc(`a/s${i}`, { lb: [`192.0.2.${(i + shift) % 250}`, `2001:db8:1::${(i + shift).toString(16)}`] })] as const),
+      );
     const base: Snapshot = { synced: true, services: make(0), endpointSlices: new Map(), nodes: new Map([['node-a', node('node-a')]]), agentLeases: new Map() };
     const p1 = plan({ config: cfg, snapshot: base, nodeName: 'node-a' });
     const next: Snapshot = { ...base, services: new Map([...make(7)].filter(([k]) => k !== 'a/s3')) };
