@@ -12,10 +12,14 @@
 // A cycle costs what changed, not what exists: the view names the Services
 // that changed, the planner re-plans those (and the Services sharing their
 // IPs), and the guard, the announced map and the kernel's desired state take
-// the plan's delta. The first plan, the periodic resync and any change the
-// view cannot name (a relist) plan everything from scratch, and a cycle that
-// could not apply its plan whole (guard holding, kernel errors, this node
-// unable to serve) makes the next one compare everything again.
+// the plan's delta. The first plan and any change the view cannot name (a
+// relist) plan everything from scratch; the periodic resync, besides the
+// kernel's dump and full diff, compares every Service and its slices with
+// what the last plan used (by identity, so a change whose signal went missing
+// is planned all the same) — the same result as a plan from scratch at a
+// fraction of its cost. A cycle that could not apply its plan whole (guard
+// holding, kernel errors, this node unable to serve) makes the next one
+// compare everything again.
 
 import type { ClusterChange, ClusterView, ServiceKey } from '../cluster/index.ts';
 import { liveAgents } from '../cluster/index.ts';
@@ -23,7 +27,7 @@ import type { Config } from '../config/index.ts';
 import { desiredState, type KernelDesired, type KernelReconciler, type PassReport } from '../kernel/index.ts';
 // Not re-exported by kernel/index.ts yet (another engineer's file): imported from its module.
 import { desiredStateDelta } from '../kernel/desired.ts';
-import { planDelta, replan, type Announcement, type Plan, type PlanDelta } from '../plan/index.ts';
+import { changedServices, planDelta, replan, type Announcement, type Plan, type PlanDelta } from '../plan/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { adoptFromKernel, announcedByIp } from './announced.ts';
 import { GUARD_IDLE, guard, type GuardOutcome, type GuardState } from './guard.ts';
@@ -88,6 +92,8 @@ export class AgentLoop {
   #rawPlan: Plan | null = null;
   /** #announced holds exactly #rawPlan's announcements: the last cycle applied them whole, so its delta applies. */
   #appliedWhole = false;
+  /** The resync asked the next plan to check every Service against the last plan. */
+  #sweep = false;
   #lastWarnings: Plan['warnings'] | null = null;
   #running: Promise<void> | null = null;
   #scheduled = false;
@@ -128,8 +134,7 @@ export class AgentLoop {
     const every = this.#o.config.reconcile.resyncIntervalMs;
     this.#resyncTimer = setInterval(() => {
       void this.#o.kernel.resync().then(() => {
-        // The safety net plans from scratch too: nothing derived from an earlier plan survives a resync.
-        this.#changed = null;
+        this.#sweep = true;
         this.markDirty();
       });
     }, every);
@@ -210,9 +215,15 @@ export class AgentLoop {
 
     const nowMs = this.#now();
     const live = snapshot.agentLeases.size > 0 ? liveAgents(snapshot.agentLeases, nowMs) : null;
-    const changed = this.#changed;
+    let changed = this.#changed;
     this.#changed = new Set();
     const previous = this.#rawPlan;
+    if (this.#sweep && changed !== null && previous !== null) {
+      const found = changedServices(previous, snapshot);
+      if (found === null) changed = null;
+      else for (const k of found) changed.add(k);
+    }
+    this.#sweep = false;
     // No PlanMemo: between two full plans (60 s apart) the replan state already spares re-parsing,
     // and the memo's two maps of every IP cost more memory than the parsing it saves once a minute.
     const raw = replan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live }, previous, changed);

@@ -4,7 +4,7 @@
 // announced here. No I/O, no clock, no randomness; plan.ts states the
 // contract with the caller, reasons.ts the meaning of every reason.
 
-export { plan, planDelta, replan, type PlanDelta } from './plan.ts';
+export { changedServices, plan, planDelta, replan, type PlanDelta } from './plan.ts';
 export { PlanMemo } from './ips.ts';
 export { REASONS, reasonTable, type Reason } from './reasons.ts';
 export type { Announcement, Decision, IpSource, Plan, PlanInput, PlanWarning, WarningCode } from './types.ts';

@@ -120,6 +120,24 @@ export function replan(input: PlanInput, previous: Plan | null, changed: Readonl
   return p;
 }
 
+/**
+ * The Services whose object or EndpointSlices in `snapshot` are not the ones
+ * `previous` was planned with (compared by identity: Snapshots share
+ * unchanged objects), added or gone; null when `previous` carries no state.
+ * O(Services): for a periodic check that no change signal went missing,
+ * cheaper than planning from scratch.
+ */
+export function changedServices(previous: Plan, snapshot: Snapshot): Set<ServiceKey> | null {
+  const state = states.get(previous);
+  if (!state) return null;
+  const out = new Set<ServiceKey>();
+  for (const [key, stage] of state.services) {
+    if (snapshot.services.get(key) !== stage.view || snapshot.endpointSlices.get(key) !== stage.slices) out.add(key);
+  }
+  for (const key of snapshot.services.keys()) if (!state.services.has(key)) out.add(key);
+  return out;
+}
+
 /** The IPs whose announcement `plan` may have changed from the plan it was derived from; undefined for a plan made from scratch. */
 export function planDelta(plan: Plan): PlanDelta | undefined {
   return deltas.get(plan);

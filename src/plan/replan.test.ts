@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { EndpointSliceView, NodeView, ServiceKey, ServiceView, Snapshot } from '../cluster/snapshot.ts';
 import type { Config } from '../config/index.ts';
-import { plan, planDelta, replan, type Plan } from './index.ts';
+import { changedServices, plan, planDelta, replan, type Plan } from './index.ts';
 import { config, ep, node, svc } from './testing/fixtures.ts';
 
 /** xorshift32: a failure names its seed and step and replays. */
@@ -160,6 +160,8 @@ function check(seed: number, steps: number): void {
     // Sometimes two or three changes land between two cycles.
     if (r.chance(0.3)) continue;
     const input = { config: cfg.value, snapshot: w.snapshot(), nodeName, liveAgents: w.live };
+    // Sometimes the changed Services are found by sweeping the snapshot instead (the agent's periodic check).
+    if (r.chance(0.25)) changed = changedServices(previous, input.snapshot) ?? changed;
     const derived = replan(input, previous, changed);
     const full = plan(input);
     assert.deepStrictEqual(derived, full, `seed ${seed}, step ${step}: replan differs from a full plan (changed: ${[...changed].join(', ')})`);
@@ -187,6 +189,8 @@ describe('replan: derived from the last plan and the changed Services', () => {
     const s1: Snapshot = { synced: true, services: new Map([['a/x', svc('a/x', { lb: ['192.0.2.1'] })]]), endpointSlices: new Map(), nodes: new Map([['node-a', node('node-a')]]), agentLeases: new Map() };
     const p1 = plan({ config: cfg, snapshot: s1, nodeName: 'node-a' });
     assert.equal(planDelta(p1), undefined);
+    assert.deepEqual(changedServices(p1, s1), new Set(), 'the same snapshot: nothing changed');
+    assert.equal(changedServices({ ...p1 }, s1), null, 'a copy carries no state');
     const s2: Snapshot = { ...s1, services: new Map([['a/x', svc('a/x', { lb: ['192.0.2.2'] })]]) };
     // A plan that did not come from plan()/replan() (e.g. a copy the caller edited) carries no state.
     const copy: Plan = { ...p1 };

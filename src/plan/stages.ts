@@ -42,6 +42,9 @@ interface Refused {
 
 /** What stage 1 makes of one Service. */
 export interface ServiceStage {
+  /** The Service and its EndpointSlices as planned: a later snapshot holding other objects has changed it. */
+  readonly view: ServiceView;
+  readonly slices: readonly EndpointSliceView[] | undefined;
   /** Refused in stage 1 (before any claim). */
   readonly refused: readonly Refused[];
   /** Claims on IPs, each judged in its IP's stage 2. */
@@ -104,7 +107,7 @@ export function serviceStage(service: ServiceView, slices: readonly EndpointSlic
     (claims ??= []).push({ service, source: c.source, ip, local, reach, own });
   }
   if (warnings.length > 1) warnings.sort((a, b) => compareText(a.message, b.message));
-  return { refused: refused ?? NONE, claims: claims ?? NONE, warnings: warnings.length > 0 ? warnings : NONE };
+  return { view: service, slices, refused: refused ?? NONE, claims: claims ?? NONE, warnings: warnings.length > 0 ? warnings : NONE };
 }
 
 /** Runs announce.election for one IP over the candidates the caller computed once. */
