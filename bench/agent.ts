@@ -63,8 +63,9 @@ interface SizeFigures {
   convergence: { spawnToRoutesMs: number; syncedToKernelMs: number; kernelPassMs: number; listMs: number };
   steady?: { rssMb: number; hwmMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number; cpuPct: number; cpuMs: number; seconds: number };
   latency: { samples: number; p50: number; p90: number; p99: number; max: number; agentMeanMs: number | null };
-  /** RSS after the latency samples: memory that grows with every cycle would show here. */
+  /** RSS and JS heap after the latency samples: memory that grows with every cycle would show here. */
   rssAfterMb: number;
+  heapAfter: string;
 }
 
 async function loadObjects(w: World, n: number): Promise<{ objects: number; ms: number }> {
@@ -183,10 +184,20 @@ async function runSize(n: number, wantSteady: boolean): Promise<SizeFigures> {
     if (Number(pass.routesAdded) !== 2 * n) console.error(`# note: the first pass added ${pass.routesAdded} routes, not ${2 * n}`);
     const st = wantSteady ? await steady(agent) : undefined;
     const lat = await latency(w, agent, n);
+    const rssNow = procStat(agent.pid).rssKb / 1024;
+    const heapNow = async () => {
+      const m = (await agent.http('/metrics')).body;
+      const mbOf = (name: string) => (Number(new RegExp(`^kube_lb_agent_${name} (\\S+)$`, 'm').exec(m)?.[1] ?? NaN) / 1048576).toFixed(1);
+      return `JS heap used ${mbOf('nodejs_heap_size_used_bytes')} of ${mbOf('nodejs_heap_size_total_bytes')} MB`;
+    };
+    const heapRightAfter = await heapNow();
+    // Garbage is collected once allocation stops (V8's memory reducer): what stays after settling is what is kept.
+    await delay(SETTLE_S * 3000);
     const rssAfterMb = procStat(agent.pid).rssKb / 1024;
+    const heapAfter = `right after: ${rssNow.toFixed(1)} MB, ${heapRightAfter}; ${SETTLE_S * 3} s later: ${await heapNow()}`;
     const code = (await agent.stop()).code;
     if (code !== 0) console.error(`# agent exited ${code}: ${agent.stderr.slice(-1000)}`);
-    return { services: n, routes: 2 * n, load, convergence, ...(st ? { steady: st } : {}), latency: lat, rssAfterMb };
+    return { services: n, routes: 2 * n, load, convergence, ...(st ? { steady: st } : {}), latency: lat, rssAfterMb, heapAfter };
   } finally {
     await w.close();
     current = null;
@@ -238,7 +249,7 @@ for (const n of SIZES) {
   console.log(`  event → kernel (${l.samples} patches): p50 ${ms(l.p50)}, p90 ${ms(l.p90)}, p99 ${ms(l.p99)}, max ${ms(l.max)}; agent's own histogram mean ${l.agentMeanMs === null ? '-' : ms(l.agentMeanMs)}`);
   if (r.steady) {
     const s = r.steady;
-    console.log(`  RSS after the ${l.samples} patches: ${r.rssAfterMb.toFixed(1)} MB`);
+    console.log(`  RSS after the ${l.samples} patches, settled: ${r.rssAfterMb.toFixed(1)} MB (${r.heapAfter})`);
     console.log(`  steady state: RSS ${s.rssMb.toFixed(1)} MB (peak ${s.hwmMb.toFixed(1)} MB; JS heap used ${s.heapUsedMb.toFixed(1)} of ${s.heapTotalMb.toFixed(1)} MB, external ${s.externalMb.toFixed(1)} MB); CPU ${s.cpuMs.toFixed(0)} ms over ${s.seconds.toFixed(1)} s idle = ${s.cpuPct.toFixed(2)} %`);
   }
 }
