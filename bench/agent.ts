@@ -188,7 +188,7 @@ async function runSize(n: number, wantSteady: boolean): Promise<SizeFigures> {
     const heapNow = async () => {
       const m = (await agent.http('/metrics')).body;
       const mbOf = (name: string) => (Number(new RegExp(`^kube_lb_agent_${name} (\\S+)$`, 'm').exec(m)?.[1] ?? NaN) / 1048576).toFixed(1);
-      return `JS heap used ${mbOf('nodejs_heap_size_used_bytes')} of ${mbOf('nodejs_heap_size_total_bytes')} MB`;
+      return `JS heap used ${mbOf('nodejs_heap_size_used_bytes')} of ${mbOf('nodejs_heap_size_total_bytes')} MB, external ${mbOf('nodejs_external_memory_bytes')} MB`;
     };
     const heapRightAfter = await heapNow();
     // Garbage is collected once allocation stops (V8's memory reducer): what stays after settling is what is kept.
