@@ -4,7 +4,7 @@
 # the .deb, the system test boots a VM. It installs what it needs itself.
 #
 # Stages: deps → npm ci → typecheck → build binary → build .deb →
-#         node tests (unit, apiserver, cluster, dbus, observe, kernel, agent, binary, packaging) →
+#         node tests (unit, apiserver, cluster, dbus, observe, kernel, agent, render, binary, packaging) →
 #         lab (namespaces: BIRD/FRR routers, three nodes with the agent binary, real packets) →
 #         system test (VM).
 # KLA_SKIP_SYSTEM=1 skips the VM stage (for quick local runs only; CI never sets it).
@@ -49,7 +49,7 @@ node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=build/node-tests.tap \
   "src/**/*.test.ts" "test/unit/**/*.test.ts" "test/apiserver/**/*.test.ts" "test/cluster/**/*.test.ts" "test/dbus/**/*.test.ts" "test/observe/**/*.test.ts" \
-  "test/kernel/**/*.test.ts" "test/agent/**/*.test.ts" "test/binary/**/*.test.ts" "test/packaging/**/*.test.ts" || failed=1
+  "test/kernel/**/*.test.ts" "test/agent/**/*.test.ts" "test/render/**/*.test.ts" "test/binary/**/*.test.ts" "test/packaging/**/*.test.ts" || failed=1
 n_pass=$(awk '/^# pass /{print $3}' build/node-tests.tap | tail -1)
 n_fail=$(awk '/^# fail /{print $3}' build/node-tests.tap | tail -1)
 
