@@ -127,7 +127,14 @@ export class DelayInhibitor implements Inhibitor {
         // already gone
       }
     }
-    const gone = await Promise.race([attempt.exited.then(() => true), delay(this.#exitTimeoutMs).then(() => false)]);
+    // The exit deadline's timer is cleared once the child is gone: left running it
+    // held every stop of the agent open for exitTimeoutMs (found by the lab).
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#exitTimeoutMs);
+    });
+    const gone = await Promise.race([attempt.exited.then(() => true), deadline]);
+    clearTimeout(timer);
     if (!gone && child.pid !== undefined) {
       try {
         process.kill(child.pid, 'SIGKILL');
@@ -208,6 +215,3 @@ export class DelayInhibitor implements Inhibitor {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -59,7 +59,12 @@ export function classifyStop(facts: { readonly jobType: string | null; readonly 
 export interface AskStopKindOptions {
   /** The process whose unit is asked about; default this process. */
   readonly pid?: number;
-  /** Bound on the whole question; default 1000 ms. */
+  /**
+   * Bound on the whole question; default 5000 ms. A busy systemd (a package
+   * upgrade, a shutdown with many units) answered later than 1 s in the VM
+   * test, and a timeout keeps the routes; 5 s stays well inside the unit's
+   * TimeoutStopSec=20s with the drain after it.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -74,7 +79,7 @@ interface JobFacts {
  * resolves within `timeoutMs` (plus a few ms).
  */
 export async function askStopKind(bus: BusClient, opts: AskStopKindOptions = {}): Promise<StopAnswer> {
-  const timeoutMs = opts.timeoutMs ?? 1000;
+  const timeoutMs = opts.timeoutMs ?? 5000;
   const pid = opts.pid ?? process.pid;
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(1, deadline - Date.now());

@@ -125,13 +125,13 @@ describe('askStopKind', () => {
     assert.ok(ms >= 290 && ms < 600, `took ${ms} ms`);
   });
 
-  test('a systemd that never answers → unknown (timeout), default bound 1 s', async () => {
+  test('a systemd that never answers → unknown (timeout), default bound 5 s', async () => {
     systemd.silent = true;
     const t0 = Date.now();
     const a = await askStopKind(bus);
     const ms = Date.now() - t0;
     assert.equal(a.reason, 'timeout');
-    assert.ok(ms >= 990 && ms < 1300, `took ${ms} ms`);
+    assert.ok(ms >= 4990 && ms < 5500, `took ${ms} ms`);
   });
 });
 
