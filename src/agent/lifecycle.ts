@@ -204,12 +204,11 @@ export class Agent {
     await Promise.all([sleep(this.#config.shutdown.drainMs), this.#events?.flush(until)]);
   }
 
+  /** logind's PrepareForShutdown(true); the watcher (src/system/logind.ts) logs its start and end. */
   async #withdrawForShutdown(): Promise<void> {
-    this.#log.warn({ op: 'stop', reason: 'prepare-for-shutdown' }, 'logind: the system is going down; withdrawing now');
     const [, pass] = await Promise.allSettled([this.#lease.close(), this.#loop.withdrawAll()]);
     if (pass.status === 'fulfilled' && pass.value.ok) this.#recordAllStopped('system-shutdown');
     await this.#drain();
-    this.#log.info({ op: 'stop', reason: 'prepare-for-shutdown' }, 'withdrawn before shutdown');
   }
 
   status(): AgentStatus {
