@@ -24,9 +24,7 @@
 import type { ClusterChange, ClusterView, ServiceKey } from '../cluster/index.ts';
 import { liveAgents } from '../cluster/index.ts';
 import type { Config } from '../config/index.ts';
-import { desiredState, type KernelDesired, type KernelReconciler, type PassReport } from '../kernel/index.ts';
-// Not re-exported by kernel/index.ts yet (another engineer's file): imported from its module.
-import { desiredStateDelta } from '../kernel/desired.ts';
+import { desiredState, desiredStateDelta, type KernelDesired, type KernelReconciler, type PassReport } from '../kernel/index.ts';
 import { changedServices, planDelta, replan, type Announcement, type Plan, type PlanDelta } from '../plan/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { adoptFromKernel, announcedByIp } from './announced.ts';

@@ -1,7 +1,7 @@
 // The cluster as the planner sees it: plain, frozen objects holding only the
 // fields decisions need (memory matters at 10,000 Services). After changes
 // the cluster view makes a new Snapshot, its parts derived from the last ones
-// with the changed objects only (snapshot-map.ts); a Snapshot never changes
+// with the changed objects only (collections/layered-map.ts); a Snapshot never changes
 // once made, and a cycle of the loop reads one.
 // Knows Kubernetes, knows nothing of the kernel.
 

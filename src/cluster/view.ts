@@ -32,7 +32,7 @@ import {
   nodesPart,
   servicesPart,
 } from './snapshot-build.ts';
-import { LayeredMap } from './snapshot-map.ts';
+import { LayeredMap } from '../collections/layered-map.ts';
 import type { AgentLeaseView, EndpointSliceView, NodeView, ServiceKey, ServiceView, Snapshot } from './snapshot.ts';
 
 export type ClusterKind = 'services' | 'endpointSlices' | 'nodes' | 'agentLeases';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LayeredMap } from './snapshot-map.ts';
+import { LayeredMap } from './layered-map.ts';
 
 /** A small deterministic generator (xorshift32), so a failure can be replayed from its seed. */
 function rng(seed: number): () => number {

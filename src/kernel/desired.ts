@@ -16,7 +16,7 @@
 // kernel's default (its prefix route in main, proto kernel) for those who
 // redistribute the main table's connected routes.
 
-import { LayeredMap } from '../cluster/snapshot-map.ts';
+import { LayeredMap } from '../collections/layered-map.ts';
 import type { Config } from '../config/index.ts';
 import { canonicalIp, networkOf, type Family } from './ip.ts';
 

@@ -9,10 +9,12 @@ export { DEFAULT_TIMEOUT_MS, RtnlSocket } from './socket.ts';
 export { NetlinkError, isNetlinkError, type Errno } from './errors.ts';
 export {
   desiredState,
+  desiredStateDelta,
   kernelMetric,
   routeKey,
   addressKey,
   EMPTY_DESIRED,
+  type AnnouncedChange,
   type AnnouncedIp,
   type DesiredAddress,
   type DesiredProblem,

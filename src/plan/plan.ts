@@ -24,7 +24,7 @@
 // (endpoints.ts) → shared IPs (shared.ts) → election (election.ts);
 // stages.ts runs them per Service and per IP.
 
-import { LayeredMap } from '../cluster/snapshot-map.ts';
+import { LayeredMap } from '../collections/layered-map.ts';
 import type { ServiceKey, Snapshot } from '../cluster/snapshot.ts';
 import type { Config } from '../config/index.ts';
 import { electionCandidates, nodeRefusal } from './eligibility.ts';

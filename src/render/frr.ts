@@ -6,6 +6,7 @@
 // apart is said in the file itself.
 
 import type { Config, IpFamily } from '../config/index.ts';
+// From desired.ts itself, not kernel/index.ts: `render` must not load the netlink addon.
 import { kernelMetric } from '../kernel/desired.ts';
 import { familyName, headerLines, HOST_BITS, poolLines, poolPrefixes, routerIdWarning, type DaemonCommands, type PoolPrefix, type Rendered } from './common.ts';
 import type { RenderOptions } from './options.ts';
