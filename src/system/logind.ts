@@ -31,6 +31,7 @@ export interface ShutdownWatcherOptions {
   readonly retakeMinMs?: number;
   readonly retakeMaxMs?: number;
   /** Bound on each question to the bus; default 1000 ms. */
+  /** Bound on each question to the bus; default 5000 ms. */
   readonly callTimeoutMs?: number;
 }
 
@@ -57,7 +58,10 @@ export class ShutdownWatcher {
     this.#o = opts;
     this.#retakeMinMs = opts.retakeMinMs ?? 5000;
     this.#retakeMaxMs = opts.retakeMaxMs ?? 300_000;
-    this.#timeoutMs = opts.callTimeoutMs ?? 1000;
+    // 5 s, not 1: at a shutdown systemd and the bus are busy, and an unanswered
+    // GetNameOwner would make a real PrepareForShutdown be ignored (the VM test
+    // saw 1 s timeouts on the bus under load).
+    this.#timeoutMs = opts.callTimeoutMs ?? 5000;
     this.#retakeMs = this.#retakeMinMs;
     opts.inhibitor.onLost((detail) => {
       if (this.#phase !== 'watching') return;
