@@ -30,7 +30,6 @@ export interface ShutdownWatcherOptions {
   /** Backoff for taking the inhibitor again after a failure. Defaults 5 s → 5 min. */
   readonly retakeMinMs?: number;
   readonly retakeMaxMs?: number;
-  /** Bound on each question to the bus; default 1000 ms. */
   /** Bound on each question to the bus; default 5000 ms. */
   readonly callTimeoutMs?: number;
 }
