@@ -4,13 +4,13 @@
 set -euo pipefail
 
 # build: strip (binutils), node-gyp (python3, make, g++)
-# packaging: debhelper, dpkg-dev, fakeroot, lintian; systemd-analyze (systemd), man (man-db)
+# packaging: debhelper, dpkg-dev, fakeroot, lintian, shellcheck; systemd-analyze (systemd), man (man-db)
 # cluster tests: openssl (test API server certificates); D-Bus tests: dbus-daemon (dbus)
 # kernel tests: iproute2
 # render and lab tests: the routing daemons (bird2, frr); on a machine with systemd as PID 1 their
 #   packages enable and start bird.service / frr.service — the tests start their own daemons instead
 # system test (VM): its own script installs qemu and debootstrap when it runs
-PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian systemd man-db git openssl dbus bird2 frr)
+PKGS=(binutils python3 make g++ iproute2 debhelper dpkg-dev fakeroot lintian shellcheck systemd man-db git openssl dbus bird2 frr)
 
 missing=()
 for p in "${PKGS[@]}"; do
