@@ -7,6 +7,7 @@
 // the API server always defaults are defaulted the same way here; anything a
 // real server would have rejected is a ParseProblem for that object alone.
 
+import { exactCopy } from '../collections/exact-copy.ts';
 import type {
   AgentLeaseView,
   ConditionStatus,
@@ -37,7 +38,7 @@ export function isProblem<V>(p: Parsed<V>): p is ParseProblem {
 // IPs and none of our annotations; 10,000 copies of [] and {} add up.
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_RECORD: Readonly<Record<string, string>> = Object.freeze({});
-const frozenList = <T>(a: T[]): readonly T[] => (a.length === 0 ? EMPTY_LIST : Object.freeze(a));
+const frozenList = <T>(a: T[]): readonly T[] => (a.length === 0 ? EMPTY_LIST : Object.freeze(exactCopy(a)));
 
 const SERVICE_TYPES: ReadonlySet<string> = new Set(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']);
 const ADDRESS_TYPES: ReadonlySet<string> = new Set(['IPv4', 'IPv6', 'FQDN']);

@@ -2,6 +2,7 @@
 // file by `plan`). Each part is built separately so the cluster view rebuilds
 // only the parts whose objects changed.
 
+import { exactCopy } from '../collections/exact-copy.ts';
 import type { AgentLeaseView, EndpointSliceView, NodeView, ServiceKey, ServiceView, Snapshot } from './snapshot.ts';
 
 export function servicesPart(views: Iterable<ServiceView>): ReadonlyMap<ServiceKey, ServiceView> {
@@ -18,11 +19,12 @@ export function endpointSlicesPart(views: Iterable<EndpointSliceView>): Readonly
     if (group) group.push(v);
     else m.set(v.service, [v]);
   }
-  for (const group of m.values()) {
+  const out = new Map<ServiceKey, readonly EndpointSliceView[]>();
+  for (const [key, group] of m) {
     if (group.length > 1) group.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    Object.freeze(group);
+    out.set(key, Object.freeze(exactCopy(group)));
   }
-  return m;
+  return out;
 }
 
 export function nodesPart(views: Iterable<NodeView>): ReadonlyMap<string, NodeView> {

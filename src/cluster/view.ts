@@ -18,6 +18,7 @@
 // ones with the changed objects only (LayeredMap), not rebuilt, so an event
 // costs O(its objects), not O(cluster).
 
+import { exactCopy } from '../collections/exact-copy.ts';
 import type { KubernetesConfig } from '../config/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { DEFAULT_BACKOFF_BASE_MS } from './backoff.ts';
@@ -262,7 +263,7 @@ export function createClusterView(opts: ClusterViewOptions): ClusterView {
       const changes: [ServiceKey, readonly EndpointSliceView[] | undefined][] = [];
       for (const [key, g] of groupEdits) {
         if (g.length > 1) g.sort(byName);
-        changes.push([key, g.length === 0 ? undefined : Object.freeze(g)]);
+        changes.push([key, g.length === 0 ? undefined : Object.freeze(exactCopy(g))]);
       }
       slicesMap = slicesMap.with(changes);
     }

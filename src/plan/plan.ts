@@ -24,6 +24,7 @@
 // (endpoints.ts) → shared IPs (shared.ts) → election (election.ts);
 // stages.ts runs them per Service and per IP.
 
+import { exactCopy } from '../collections/exact-copy.ts';
 import { LayeredMap } from '../collections/layered-map.ts';
 import type { ServiceKey, Snapshot } from '../cluster/snapshot.ts';
 import type { Config } from '../config/index.ts';
@@ -168,7 +169,8 @@ function scratch(
   const ips = new Map<string, IpStage>();
   const values = new Map<Announcement, bigint>();
   for (const [text, claims] of claimsByIp) {
-    const s = ipStage(text, claims, g.election, undefined);
+    // A list of one was made whole ([c]); one pushed to is copied to its size: kept until the IP changes.
+    const s = ipStage(text, claims.length > 1 ? exactCopy(claims) : claims, g.election, undefined);
     ips.set(text, s);
     if (s.announced) values.set(s.announced, claims[0]!.ip.address.value);
   }
@@ -246,7 +248,7 @@ function derive(
     }
     const more = newClaims.get(text);
     if (more) for (const c of more) claims.push(c);
-    const after = claims.length > 0 ? ipStage(text, claims, g.election, before?.announced) : undefined;
+    const after = claims.length > 0 ? ipStage(text, exactCopy(claims), g.election, before?.announced) : undefined;
     ipChanges.push([text, after]);
     const a = before?.announced;
     const b = after?.announced;

@@ -15,6 +15,7 @@
 // Services).
 
 import type { EndpointSliceView, ServiceKey, ServiceView } from '../cluster/snapshot.ts';
+import { exactCopy } from '../collections/exact-copy.ts';
 import type { Config } from '../config/index.ts';
 import { isLocal } from './annotations.ts';
 import { leaderOf, perServiceWinner, winsPerService } from './election.ts';
@@ -107,7 +108,13 @@ export function serviceStage(service: ServiceView, slices: readonly EndpointSlic
     (claims ??= []).push({ service, source: c.source, ip, local, reach, own });
   }
   if (warnings.length > 1) warnings.sort((a, b) => compareText(a.message, b.message));
-  return { view: service, slices, refused: refused ?? NONE, claims: claims ?? NONE, warnings: warnings.length > 0 ? warnings : NONE };
+  return {
+    view: service,
+    slices,
+    refused: refused ? exactCopy(refused) : NONE,
+    claims: claims ? exactCopy(claims) : NONE,
+    warnings: warnings.length > 0 ? exactCopy(warnings) : NONE,
+  };
 }
 
 /** Runs announce.election for one IP over the candidates the caller computed once. */
