@@ -38,6 +38,7 @@ import { KernelReconciler, kernelSettings } from '../kernel/index.ts';
 import { createMetrics, startHttpServer, type AgentMetrics, type HttpServer } from '../observe/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { SystemBus } from '../system/dbus.ts';
+import { IdleCollector } from '../system/idle-gc.ts';
 import { DelayInhibitor } from '../system/inhibitor.ts';
 import { ShutdownWatcher } from '../system/logind.ts';
 import { askStopKind, decideStop, describeStop } from '../system/systemd.ts';
@@ -75,6 +76,7 @@ export class Agent {
   #lease!: AgentLease;
   #loop!: AgentLoop;
   #probe: KubeProxyProbe | null = null;
+  #idleGc: IdleCollector | null = null;
   #events: EventRecorder | null = null;
   /** What the last Events were computed against (kubernetes.events). */
   #eventsBase: readonly Announcement[] = [];
@@ -129,7 +131,7 @@ export class Agent {
       log,
       inhibitor: this.#inhibitor,
       onShutdown: () => this.#withdrawForShutdown(),
-      onShutdownCancelled: () => this.#loop.resume(),
+      onShutdownCancelled: () => this.#resumeAfterCancelledShutdown(),
     });
     this.#watcher.start();
     // 5.
@@ -145,6 +147,7 @@ export class Agent {
       this.#probe = new KubeProxyProbe({ url: config.node.kubeProxyHealthz, log, onChange: () => this.#loop.markDirty() });
     }
     const probe = this.#probe;
+    this.#idleGc = new IdleCollector({ log });
     this.#loop = new AgentLoop({
       config,
       nodeName: this.#node,
@@ -175,6 +178,7 @@ export class Agent {
   }
 
   #onCycle(c: CycleReport): void {
+    this.#idleGc?.noteActivity();
     if (c.plan) this.#lastPlanMs = Date.now();
     if (c.newlyHeld) this.#metrics.withdrawalHeld();
     if (c.eventToKernelMs !== null) this.#metrics.observeEventToKernel(c.eventToKernelMs / 1000);
@@ -202,6 +206,19 @@ export class Agent {
   async #drain(): Promise<void> {
     const until = Date.now() + this.#config.shutdown.drainMs;
     await Promise.all([sleep(this.#config.shutdown.drainMs), this.#events?.flush(until)]);
+  }
+
+  /**
+   * logind's PrepareForShutdown(false) after (true): `shutdown -c`. The Lease was
+   * deleted with the withdrawal and a closed Lease cannot start again, so a new
+   * one is taken: without it peers, and this node's own election, would count
+   * this node dead until the agent restarts (per-service and leader elections).
+   */
+  #resumeAfterCancelledShutdown(): void {
+    if (this.#stopping) return;
+    this.#lease = createAgentLease({ api: this.#api, kubernetes: this.config.kubernetes, nodeName: this.#node, log: this.log });
+    this.#lease.start();
+    this.#loop.resume();
   }
 
   /** logind's PrepareForShutdown(true); the watcher (src/system/logind.ts) logs its start and end. */
@@ -285,6 +302,7 @@ export class Agent {
     await this.#inhibitor?.close();
     this.#bus?.close();
     this.#probe?.close();
+    this.#idleGc?.close();
     // 5.
     this.#kernel.close();
     await this.#http?.close();

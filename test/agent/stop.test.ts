@@ -167,4 +167,29 @@ describe('agent: stop', () => {
       assert.deepEqual(await w.routes(), []);
     });
   });
+  it('a cancelled shutdown (PrepareForShutdown false after true): the Lease is held again and the routes come back', async () => {
+    await withWorld('poweroff-cancelled', {}, async (w) => {
+      const sd = await withSystemd(w);
+      await twoServices(w);
+      const agent = sd.start(w.config({ announce: { election: 'per-service' }, shutdown: { withdraw: 'auto', drain: '300ms' } }));
+      await w.waitRoutes(ROUTES);
+      await waitFor('the agent Lease', () => w.agentLease());
+      await agent.waitLog('delay inhibitor held', (l) => l.op === 'inhibit' && /held/.test(l.msg));
+
+      sd.logind.prepareForShutdown(true);
+      await w.waitRoutes([], 3000);
+      await waitFor('the Lease deleted', async () => (await w.agentLease()) === null);
+      await agent.waitLog('withdrawn before shutdown', (l) => l.op === 'shutdown' && /withdrawn before shutdown/.test(l.msg));
+
+      sd.logind.prepareForShutdown(false);
+      // Alone in the cluster, this node wins every per-service election only while its own Lease is fresh.
+      await waitFor('the agent Lease again', () => w.agentLease(), 10_000);
+      await w.waitRoutes(ROUTES, 10_000);
+      const s = await agent.status();
+      assert.equal(s.lease?.held, true, JSON.stringify(s.lease));
+      assert.equal(s.announcements.length, ROUTES.length);
+      const exit = await agent.stop();
+      assert.equal(exit.code, 0, agent.stderr);
+    });
+  });
 });
