@@ -170,6 +170,9 @@ export class AgentLoop {
         try {
           await this.#cycle(since);
         } catch (e) {
+          // What the failed cycle took from #changed is lost with it: the next cycle plans everything.
+          this.#changed = null;
+          this.#appliedWhole = false;
           this.#o.log.error({ op: 'cycle', err: (e as Error).message }, 'cycle failed; retrying at the next change or resync');
         }
       }
@@ -215,6 +218,9 @@ export class AgentLoop {
     const live = snapshot.agentLeases.size > 0 ? liveAgents(snapshot.agentLeases, nowMs) : null;
     let changed = this.#changed;
     this.#changed = new Set();
+    // Until this cycle has applied its plan whole, the next one must not take a delta (see #drain's catch).
+    const appliedWhole = this.#appliedWhole;
+    this.#appliedWhole = false;
     const previous = this.#rawPlan;
     if (this.#sweep && changed !== null && previous !== null) {
       const found = changedServices(previous, snapshot);
@@ -227,7 +233,7 @@ export class AgentLoop {
     const raw = replan({ config, snapshot, nodeName: this.#o.nodeName, liveAgents: live }, previous, changed);
     this.#rawPlan = raw;
     const gated = this.#o.canServe !== undefined && !this.#o.canServe();
-    const p = gated ? { ...raw, announcements: [] } : raw;
+    const p = gated ? withoutAnnouncements(raw) : raw;
     this.#lastPlan = p;
     if (p.warnings !== this.#lastWarnings) {
       this.#lastWarnings = p.warnings;
@@ -240,7 +246,7 @@ export class AgentLoop {
     }
     // The plan's delta is relative to the last plan; it applies to what is announced only if that plan was applied whole.
     const d = planDelta(raw);
-    const delta: PlanDelta | undefined = !gated && this.#appliedWhole && d !== undefined && d.base.deref() === previous ? d : undefined;
+    const delta: PlanDelta | undefined = !gated && appliedWhole && d !== undefined && d.base.deref() === previous ? d : undefined;
     let withdrawn: string[] | undefined;
     if (delta) {
       withdrawn = [];
@@ -352,4 +358,20 @@ export class AgentLoop {
     clearInterval(this.#resyncTimer);
     await this.#running;
   }
+}
+
+/**
+ * The plan with nothing announced (this node cannot serve: kube-proxy unhealthy);
+ * what the planner would announce says so (`kube-proxy-unhealthy`). Its decisions
+ * are built only when read, as the raw plan's are: spreading the raw plan would
+ * build all of them (tens of thousands) in every gated cycle.
+ */
+function withoutAnnouncements(raw: Plan): Plan {
+  let decisions: Plan['decisions'] | undefined;
+  const p = { synced: raw.synced, announcements: [] as Plan['announcements'], decisions: [] as Plan['decisions'], warnings: raw.warnings };
+  Object.defineProperty(p, 'decisions', {
+    enumerable: true,
+    get: () => (decisions ??= raw.decisions.map((d) => (d.announce ? { service: d.service, ip: d.ip, source: d.source, announce: false, reason: 'kube-proxy-unhealthy' as const } : d))),
+  });
+  return p;
 }

@@ -311,7 +311,8 @@ export class EventRecorder {
   /**
    * The Service as an ObjectReference. Its uid makes `kubectl describe`
    * find the Event (it selects on involvedObject.uid); a Service already
-   * deleted is named without one, as `kubectl get events` still lists it.
+   * deleted (404), or one this agent may not get (403: a trimmed
+   * ClusterRole), is named without one: `kubectl get events` still lists it.
    */
   async #involvedObject(client: ApiClient, namespace: string, name: string): Promise<Record<string, string>> {
     const ref: Record<string, string> = { kind: 'Service', namespace, name, apiVersion: 'v1' };
@@ -324,7 +325,7 @@ export class EventRecorder {
       if (svc?.metadata?.uid) ref.uid = svc.metadata.uid;
       if (svc?.metadata?.resourceVersion) ref.resourceVersion = svc.metadata.resourceVersion;
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404)) throw e;
+      if (!(e instanceof ApiError && (e.status === 404 || e.status === 403))) throw e;
     }
     return ref;
   }

@@ -17,6 +17,7 @@ export const REASONS = {
   'node-selector-mismatch': "this Node's labels do not match node.selector",
   'node-network-unavailable': "this Node's NetworkUnavailable condition is True",
   'node-not-ready': "this Node's Ready condition is not True (announce.require_node_ready)",
+  'kube-proxy-unhealthy': 'the local kube-proxy does not answer healthy at node.kube_proxy_healthz, so this node cannot serve (decided by the agent after the plan)',
   'no-serving-endpoint': "no endpoint of the IP's family can serve anywhere (Local, or Cluster with announce.require_endpoints)",
   'no-local-endpoint': "traffic policy Local and no endpoint of the IP's family on this node can serve",
   'shared-ip-conflict': 'another Service sharing this IP can serve, but not from this node, so the IP is not announced here',
@@ -27,3 +28,6 @@ export type Reason = keyof typeof REASONS;
 
 /** The reasons in table order, for printing: `[reason, meaning]`. */
 export const reasonTable: readonly (readonly [Reason, string])[] = Object.entries(REASONS) as [Reason, string][];
+
+/** Reasons the agent gives after the plan (the planner never does): the kube-proxy gate. */
+export const AGENT_REASONS: readonly Reason[] = ['kube-proxy-unhealthy'];
