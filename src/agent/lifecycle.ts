@@ -38,7 +38,6 @@ import { KernelReconciler, kernelSettings } from '../kernel/index.ts';
 import { createMetrics, startHttpServer, type AgentMetrics, type HttpServer } from '../observe/index.ts';
 import type { Logger } from '../system/logger.ts';
 import { SystemBus } from '../system/dbus.ts';
-import { IdleCollector } from '../system/idle-gc.ts';
 import { DelayInhibitor } from '../system/inhibitor.ts';
 import { ShutdownWatcher } from '../system/logind.ts';
 import { askStopKind, decideStop, describeStop } from '../system/systemd.ts';
@@ -76,7 +75,6 @@ export class Agent {
   #lease!: AgentLease;
   #loop!: AgentLoop;
   #probe: KubeProxyProbe | null = null;
-  #idleGc: IdleCollector | null = null;
   #events: EventRecorder | null = null;
   /** What the last Events were computed against (kubernetes.events). */
   #eventsBase: readonly Announcement[] = [];
@@ -147,7 +145,6 @@ export class Agent {
       this.#probe = new KubeProxyProbe({ url: config.node.kubeProxyHealthz, log, onChange: () => this.#loop.markDirty() });
     }
     const probe = this.#probe;
-    this.#idleGc = new IdleCollector({ log });
     this.#loop = new AgentLoop({
       config,
       nodeName: this.#node,
@@ -178,7 +175,6 @@ export class Agent {
   }
 
   #onCycle(c: CycleReport): void {
-    this.#idleGc?.noteActivity();
     if (c.plan) this.#lastPlanMs = Date.now();
     if (c.newlyHeld) this.#metrics.withdrawalHeld();
     if (c.eventToKernelMs !== null) this.#metrics.observeEventToKernel(c.eventToKernelMs / 1000);
@@ -302,7 +298,6 @@ export class Agent {
     await this.#inhibitor?.close();
     this.#bus?.close();
     this.#probe?.close();
-    this.#idleGc?.close();
     // 5.
     this.#kernel.close();
     await this.#http?.close();
