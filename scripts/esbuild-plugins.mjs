@@ -4,12 +4,20 @@
 
 /** esbuild settings of the SEA bundle; callers add entry, outfile, plugins. */
 // V8 flags the single executable starts with (sea-config.json `execArgv`,
-// which Node 24 supports; NODE_OPTIONS may still add to them). A smaller
-// young generation: the agent's live data is old (the cluster view, the
-// plan), what it allocates per event is small and short-lived, and the
-// default semi-space (up to 16 MiB, three of them) is resident memory that
-// buys it nothing — measured in the README ("Figures → The agent").
-export const SEA_EXEC_ARGV = Object.freeze(['--max-semi-space-size=4']);
+// which Node 24 supports; NODE_OPTIONS may still add to them), for memory —
+// measured with `npm run bench:agent` at 10,000 dual-stack Services, README
+// "Figures → The agent":
+// - a smaller young generation: the agent's live data is old (the cluster
+//   view, the plan), what it allocates per event is small and short-lived,
+//   and the default semi-space (up to 16 MiB, three of them) is resident
+//   memory that buys it nothing;
+// - --optimize-for-size: V8 grows the heap less eagerly;
+// - no optimising compilers (--no-opt: TurboFan, --no-maglev): their code
+//   pages and their compiled code were ~25 MB of the RSS at 10,000
+//   Services; the interpreter and Sparkplug run the agent's work fast enough
+//   (event → kernel p99 14 ms, goal 50; steady RSS 150 → 106 MB; the cost is
+//   CPU in the rare large passes: view synced → kernel done 274 → 504 ms).
+export const SEA_EXEC_ARGV = Object.freeze(['--max-semi-space-size=4', '--optimize-for-size', '--no-opt', '--no-maglev']);
 
 export const SEA_BUNDLE_OPTIONS = Object.freeze({
   bundle: true,
