@@ -35,8 +35,8 @@ import { World } from '../test/agent/helpers/world.ts';
 const exec = promisify(execFile);
 const SIZES = (process.env.SIZES ?? '1000,10000').split(',').map(Number);
 const SAMPLES = Number(process.env.SAMPLES ?? 200);
-const IDLE_S = Number(process.env.IDLE_S ?? 10);
-const SETTLE_S = Number(process.env.SETTLE_S ?? 5);
+const IDLE_S = Number(process.env.IDLE_S ?? 120); // two periodic resyncs (60 s) fall inside
+const SETTLE_S = Number(process.env.SETTLE_S ?? 20);
 /** The agent to measure: an executable (the SEA, e.g. dist/kube-lb-agent after `npm run build`); default src/main.ts under Node 24. */
 const AGENT_BIN = process.env.AGENT_BIN || undefined;
 /** Node options for the agent run from source, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (written at its clean exit). */
