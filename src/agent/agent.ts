@@ -101,7 +101,10 @@ export class AgentLoop {
   #trustTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
-  readonly #warned = new Set<string>();
+  /** The plan's warnings logged, those still standing: one that goes and comes back is logged again. */
+  #warned = new Set<string>();
+  /** The kernel's desired-state problems logged, those still standing. */
+  #warnedDesired = new Set<string>();
   #holdingLogged = false;
 
   constructor(opts: LoopOptions) {
@@ -237,12 +240,13 @@ export class AgentLoop {
     this.#lastPlan = p;
     if (p.warnings !== this.#lastWarnings) {
       this.#lastWarnings = p.warnings;
+      const standing = new Set<string>();
       for (const w of p.warnings) {
         const key = `${w.code}|${w.service ?? ''}|${w.message}`;
-        if (this.#warned.has(key)) continue;
-        this.#warned.add(key);
-        log.warn({ op: 'plan', reason: w.code, service: w.service }, w.message);
+        standing.add(key);
+        if (!this.#warned.has(key)) log.warn({ op: 'plan', reason: w.code, service: w.service }, w.message);
       }
+      this.#warned = standing;
     }
     // The plan's delta is relative to the last plan; it applies to what is announced only if that plan was applied whole.
     const d = planDelta(raw);
@@ -271,13 +275,14 @@ export class AgentLoop {
     const derived = changes && this.#lastDesired ? desiredStateDelta(this.#lastDesired, changes, config) : undefined;
     const { desired, problems } = derived ?? desiredState(g.apply, config, this.#lastDesired);
     this.#lastDesired = desired;
+    // A delta names the problems of the changed IPs only; a full pass names all that stand.
+    const standing = derived ? this.#warnedDesired : new Set<string>();
     for (const pr of problems) {
-      const key = `desired|${pr.ip}|${pr.reason}`;
-      if (!this.#warned.has(key)) {
-        this.#warned.add(key);
-        log.warn({ op: 'plan', ip: pr.ip, reason: pr.reason }, 'left out of the kernel state');
-      }
+      const key = `${pr.ip}|${pr.reason}`;
+      if (!this.#warnedDesired.has(key)) log.warn({ op: 'plan', ip: pr.ip, reason: pr.reason }, 'left out of the kernel state');
+      standing.add(key);
     }
+    this.#warnedDesired = standing;
     const pass = await this.#o.kernel.reconcile(desired);
     if (pass.ok) {
       if (changes) {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentProc } from './helpers/agent-proc.ts';
+import { waitFor } from './helpers/procs.ts';
 import { NODE_NAME, PEER, withWorld } from './helpers/world.ts';
 
 const svcRef = (name: string) => ({ kind: 'Service', namespace: 'default', name });
@@ -65,9 +66,20 @@ describe('agent: convergence', () => {
       await w.waitRoutes(['192.0.2.10', '192.0.2.11', '2001:db8::10']);
       assert.equal((await second.status()).boot.kind, 'same');
       assert.equal(await reasonOf(second, '198.51.100.5'), 'ip-not-in-pool');
-      assert.ok(second.logged((l) => l.op === 'plan' && l.reason === 'ip-not-in-pool').length > 0, 'a warning is logged');
+      const warnings = () => second.logged((l) => l.op === 'plan' && l.reason === 'ip-not-in-pool' && String(l.service) === 'default/other').length;
+      assert.equal(warnings(), 1, 'a warning is logged, once');
       await mon.flush();
       assert.deepEqual(mon.deletions().map((e) => e.dst), ['198.51.100.5'], 'nothing else flapped');
+
+      // Other changes: not logged again while it stands. Fixed, then broken again: logged again.
+      await w.putService('web', ['192.0.2.12', '2001:db8::10']);
+      await w.waitRoutes(['192.0.2.11', '192.0.2.12', '2001:db8::10']);
+      assert.equal(warnings(), 1, 'still once');
+      await w.putService('other', ['192.0.2.50']);
+      await w.waitRoutes(['192.0.2.11', '192.0.2.12', '192.0.2.50', '2001:db8::10']);
+      await w.putService('other', ['198.51.100.5']);
+      await w.waitRoutes(['192.0.2.11', '192.0.2.12', '2001:db8::10']);
+      await waitFor('the warning again', () => warnings() === 2);
     });
   });
 
