@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { xorshift } from '../../test/helpers/xorshift.ts';
 import { LayeredMap } from './layered-map.ts';
-
-/** A small deterministic generator (xorshift32), so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
 
 test('LayeredMap: random sets and deletes read like a plain Map, and every earlier version stays as it was', () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const r = rng(seed);
+    const g = xorshift(seed);
+    const r = () => g.next();
     const keys = 20 + Math.floor(r() * 400);
     let model = new Map<number, string>();
     let m = LayeredMap.empty<number, string>();

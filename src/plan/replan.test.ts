@@ -13,27 +13,11 @@ import { runInNewContext } from 'node:vm';
 import type { EndpointSliceView, NodeView, ServiceKey, ServiceView, Snapshot } from '../cluster/snapshot.ts';
 import type { Config } from '../config/index.ts';
 import { changedServices, plan, planDelta, replan, type Plan } from './index.ts';
+import { xorshift, type Rng } from '../../test/helpers/xorshift.ts';
 import { config, ep, node, svc } from './testing/fixtures.ts';
 
 /** xorshift32: a failure names its seed and step and replays. */
-function rng(seed: number) {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
-type Rng = ReturnType<typeof rng>;
+const rng = xorshift;
 
 const KEYS = ['a/one', 'a/two', 'b/three', 'b/four', 'c/five', 'c/six', 'c/seven', 'd/eight'];
 const NODE_NAMES = ['node-a', 'node-b', 'node-c', 'node-d'];
