@@ -77,6 +77,7 @@ writeFileSync(join(work, 'metafile.json'), JSON.stringify(result.metafile));
 
 const seaConfig = join(work, 'sea-config.json');
 const blob = join(work, 'sea.blob');
+const execArgv = process.env.KLA_SEA_EXEC_ARGV !== undefined ? process.env.KLA_SEA_EXEC_ARGV.split(' ').filter(Boolean) : [...SEA_EXEC_ARGV];
 writeFileSync(
   seaConfig,
   JSON.stringify({
@@ -85,11 +86,14 @@ writeFileSync(
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: true,
-    execArgv: process.env.KLA_SEA_EXEC_ARGV !== undefined ? process.env.KLA_SEA_EXEC_ARGV.split(' ').filter(Boolean) : SEA_EXEC_ARGV,
+    execArgv,
     assets: { 'netlink.node': addon },
   }),
 );
-execFileSync(nodeBin, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
+// The code cache is made by this node process and checked against the V8
+// flags the executable runs with: made without them, V8 rejects it at every
+// start ("Code cache data rejected") and compiles from source.
+execFileSync(nodeBin, [...execArgv, '--experimental-sea-config', seaConfig], { stdio: 'inherit' });
 
 const out = join(dist, 'kube-lb-agent');
 const tmp = join(work, 'kube-lb-agent');
