@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyBoot, readKernelRecord, readRecord, writeKernelRecord, writeRecord, type RecordRead } from './boot-record.ts';
+import { tempDir } from '../../test/helpers/tmp.ts';
 
 const A = '0b6a2f43-2f7e-4d5e-9a51-5f6c1f1f7a01';
 const B = '7d0c6a5e-1b2a-4c3d-8e9f-0a1b2c3d4e5f';
@@ -21,7 +21,7 @@ test('classifyBoot: the table of cases', () => {
 });
 
 test('record round trip, garbage and unreadable records', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kla-boot-'));
+  const dir = tempDir('kla-boot-');
   const state = join(dir, 'state');
   assert.deepEqual(readRecord(state), { state: 'absent' });
   writeRecord(state, A);
@@ -40,7 +40,7 @@ test('record round trip, garbage and unreadable records', () => {
 });
 
 test('kernel settings record: round trip, absent, and only what a configuration would allow', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kla-kernel-record-'));
+  const dir = tempDir('kla-kernel-record-');
   const state = join(dir, 'state');
   const file = join(state, 'kernel.json');
   assert.deepEqual(readKernelRecord(state), { state: 'absent', file });

@@ -13,8 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -26,6 +25,7 @@ import { call } from '../apiserver/client.ts';
 import { node, service, endpointSlice } from '../apiserver/fixtures.ts';
 import { repoRoot } from '../helpers/cli.ts';
 import { FAST, kubernetesConfig, recordingLog, waitFor } from '../cluster/helpers.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const RBAC = join(repoRoot, 'packaging/rbac.yaml');
@@ -101,7 +101,7 @@ const strip = (o: Obj) => {
 
 let api: TestApiServer;
 let adminKubeconfig: string;
-const dir = mkdtempSync(join(tmpdir(), 'kla-obs-rbac-'));
+const dir = tempDir('kla-obs-rbac-');
 
 before(async () => {
   api = await startApiServer({ bookmarkIntervalMs: 200 });
